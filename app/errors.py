@@ -32,8 +32,15 @@ _VALUELESS = {"FieldValueRequired", "FieldValueForbidden", "FieldValueTooLong", 
 _OMIT = object()
 
 
+class GoSyntax(str):
+    """A value already rendered the way upstream's ErrorBody prints it (Go's ``%#v``, e.g.
+    ``[]networking.PolicyType{"a", "b", "c"}``); messages show it verbatim."""
+
+
 def _go_repr(value: Any) -> str:
     """Render a value roughly as upstream's ErrorBody does (strings quoted, numbers bare)."""
+    if isinstance(value, GoSyntax):
+        return str(value)
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, bool):
@@ -114,10 +121,9 @@ class Invalid(DomainError):
     @classmethod
     def for_object(cls, kind: str, name: str, causes: list[FieldError]) -> Invalid:
         """The API server's message: ``Kind.group "name" is invalid: a: ..., b: ...``."""
-        if len(causes) == 1:
-            summary = str(causes[0])
-        else:
-            summary = "[" + ", ".join(str(c) for c in causes) + "]"
+        # upstream's aggregate Error(): each distinct message once, bracketed when several
+        messages = list(dict.fromkeys(str(c) for c in causes))
+        summary = messages[0] if len(messages) == 1 else "[" + ", ".join(messages) + "]"
         return cls(f'{kind} "{name}" is invalid: {summary}', causes)
 
 
