@@ -1,0 +1,399 @@
+"""The pod × pod reachability matrix for one port, computed per group of indistinguishable pods.
+
+Pods that no selector in play can tell apart — same namespace (or, for a namespace holding no
+policy, the same answer from every namespaceSelector), the same answer from every podSelector,
+the same membership in every ipBlock, the same named ports in play — get the same row and column.
+So the work is groups × policies plus a few bit operations per group pair, never pairs × policies:
+each group's allowed peers are a bitset (a Python int) over groups.
+
+``synthetic_world`` and ``bench`` build a seeded world and time ``matrix`` (``netpol-console bench``).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.policies.documents import Namespace, Pod
+from app.policies.model import NetworkPolicy
+from app.policies.reachability import (
+    IPBlockMatcher,
+    PeerMatcher,
+    PortMatcher,
+    RuleMatcher,
+    World,
+    parse_ip,
+)
+from app.policies.selectors import Requirement, requirements_match
+
+BENCH_GOAL_SECONDS = 2.0
+
+
+@dataclass
+class Matrix:
+    """Who may connect to whom on one port: ``allowed(src, dst)`` by ``ns/name``."""
+
+    pods: list[str]
+    port: int | str
+    protocol: str
+    group_count: int
+    _group_of: dict[str, int]
+    _egress: list[int]  # per source group: bitset of destination groups its egress allows
+    _ingress: list[int]  # per destination group: bitset of source groups its ingress allows
+    _reachable: int  # destination groups that have the port at all (a named port may be missing)
+
+    def allowed(self, src: str, dst: str) -> bool:
+        g = self._group_of[src]
+        h = self._group_of[dst]
+        return bool((self._reachable >> h) & 1 and (self._egress[g] >> h) & 1 and (self._ingress[h] >> g) & 1)
+
+    def rows(self) -> Iterator[tuple[str, list[bool]]]:
+        for src in self.pods:
+            yield src, [self.allowed(src, dst) for dst in self.pods]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pods": list(self.pods),
+            "allowed": {src: dict(zip(self.pods, row, strict=True)) for src, row in self.rows()},
+        }
+
+
+class _Bits:
+    """Interns keys to indexes."""
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+
+    def add(self, key: Any) -> int:
+        return self.index.setdefault(key, len(self.index))
+
+
+def _rules(world: World) -> Iterator[tuple[str, RuleMatcher]]:
+    for cp in world.policies:
+        for rule in (cp.ingress or ()) + (cp.egress or ()):
+            yield cp.namespace, rule
+
+
+def matrix(world: World, port: int | str, protocol: str = "TCP", pods: list[Pod] | None = None) -> Matrix:
+    """The matrix over ``pods`` (default: every pod of the world), ordered by ``ns/name``."""
+    protocol = protocol.upper()
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    pod_list = sorted(pods if pods is not None else world.pods.values(), key=lambda p: (p.namespace, p.name))
+
+    # Everything in play that could tell two pods apart.
+    pod_sels, ns_sels, blocks, names = _Bits(), _Bits(), _Bits(), set()
+    for cp in world.policies:
+        pod_sels.add(cp.selector)
+    for _, rule in _rules(world):
+        for peer in rule.peers or ():
+            if peer.block is not None:
+                blocks.add(peer.block)
+            else:
+                if peer.pods is not None:
+                    pod_sels.add(peer.pods)
+                if peer.namespaces is not None:
+                    ns_sels.add(peer.namespaces)
+        for pm in rule.ports or ():
+            if isinstance(pm.port, str):
+                names.add(pm.port)
+    if isinstance(port, str):
+        names.add(port)
+    pod_sel_list: list[tuple[Requirement, ...]] = list(pod_sels.index)
+    ns_sel_list: list[tuple[Requirement, ...]] = list(ns_sels.index)
+    block_list: list[IPBlockMatcher] = list(blocks.index)
+    name_list = sorted(names)
+
+    # Label classes (answers of every podSelector) and namespace keys.
+    label_classes: dict[frozenset[tuple[str, str]], int] = {}
+    class_answers: list[tuple[bool, ...]] = []
+    ns_answers: dict[str, tuple[bool, ...]] = {}
+    ns_keys: dict[str, Any] = {}
+    groups = _Bits()
+    group_rep: list[Pod] = []
+    group_of: dict[str, int] = {}
+    ip_cache: dict[str | None, tuple[bool, ...]] = {}
+    for pod in pod_list:
+        labels_key = frozenset(pod.labels.items())
+        cls = label_classes.get(labels_key)
+        if cls is None:
+            cls = label_classes[labels_key] = len(class_answers)
+            class_answers.append(tuple(requirements_match(s, pod.labels) for s in pod_sel_list))
+        if pod.namespace not in ns_keys:
+            answers = tuple(requirements_match(s, world.namespace_labels(pod.namespace)) for s in ns_sel_list)
+            ns_answers[pod.namespace] = answers
+            ns_keys[pod.namespace] = (
+                pod.namespace if pod.namespace in world.by_namespace else ("class", answers)
+            )
+        ip_sig = ip_cache.get(pod.pod_ip)
+        if ip_sig is None:
+            address = parse_ip(pod.pod_ip)
+            ip_sig = ip_cache[pod.pod_ip] = tuple(b.contains(address) for b in block_list)
+        port_sig = tuple(pod.named_ports.get(n) for n in name_list)
+        g = groups.add((ns_keys[pod.namespace], cls, ip_sig, port_sig))
+        if g == len(group_rep):
+            group_rep.append(pod)
+        group_of[pod.ref] = g
+    keys = list(groups.index)
+    n = len(keys)
+    everyone = (1 << n) - 1
+
+    def bits_where(pred: Any) -> int:
+        out = 0
+        for g in range(n):
+            if pred(g):
+                out |= 1 << g
+        return out
+
+    pod_sel_bits = {
+        s: bits_where(lambda g, i=i: class_answers[keys[g][1]][i]) for i, s in enumerate(pod_sel_list)
+    }
+    ns_sel_bits = {
+        s: bits_where(lambda g, i=i: ns_answers[group_rep[g].namespace][i]) for i, s in enumerate(ns_sel_list)
+    }
+    block_bits = {b: bits_where(lambda g, i=i: keys[g][2][i]) for i, b in enumerate(block_list)}
+    ns_name_bits: dict[str, int] = {}
+    for g in range(n):
+        if isinstance(keys[g][0], str):
+            ns_name_bits[keys[g][0]] = ns_name_bits.get(keys[g][0], 0) | (1 << g)
+
+    # Destination port classes: the connection's port number and the named ports in play.
+    port_classes: dict[tuple[Any, ...], int] = {}
+    for g in range(n):
+        rep = group_rep[g]
+        number: int | None
+        if isinstance(port, int):
+            number = port
+        else:
+            found = rep.named_ports.get(port)
+            number = found[0] if found is not None and found[1] == protocol else None
+        key = (number, keys[g][3])
+        port_classes[key] = port_classes.get(key, 0) | (1 << g)
+    reachable = 0
+    for (number, _), bits in port_classes.items():
+        if number is not None:
+            reachable |= bits
+    port_bits_cache: dict[PortMatcher, int] = {}
+
+    def port_bits(pm: PortMatcher) -> int:
+        out = port_bits_cache.get(pm)
+        if out is None:
+            out = 0
+            for (number, sig), bits in port_classes.items():
+                if pm.matches(protocol, number, dict(zip(name_list, (s for s in sig), strict=True))):
+                    out |= bits
+            port_bits_cache[pm] = out
+        return out
+
+    def peer_bits(policy_ns: str, peer: PeerMatcher) -> int:
+        if peer.block is not None:
+            return block_bits[peer.block]
+        if peer.empty:
+            return 0
+        pods_bits = everyone if peer.pods is None else pod_sel_bits[peer.pods]
+        ns_bits = ns_name_bits.get(policy_ns, 0) if peer.namespaces is None else ns_sel_bits[peer.namespaces]
+        return pods_bits & ns_bits
+
+    def rule_bits(policy_ns: str, rule: RuleMatcher) -> tuple[int, int]:
+        peers = everyone
+        if rule.peers is not None:
+            peers = 0
+            for peer in rule.peers:
+                peers |= peer_bits(policy_ns, peer)
+        ports = everyone
+        if rule.ports is not None:
+            ports = 0
+            for pm in rule.ports:
+                ports |= port_bits(pm)
+        return peers, ports
+
+    # Per policy: egress allows (peer ∧ port) over destinations; ingress keeps (peers, ports) per rule.
+    egress_allow: dict[int, int] = {}
+    ingress_rules: dict[int, list[tuple[int, int]]] = {}
+    for idx, cp in enumerate(world.policies):
+        if cp.egress is not None:
+            acc = 0
+            for rule in cp.egress:
+                peers, ports = rule_bits(cp.namespace, rule)
+                acc |= peers & ports
+            egress_allow[idx] = acc
+        if cp.ingress is not None:
+            ingress_rules[idx] = [rule_bits(cp.namespace, rule) for rule in cp.ingress]
+
+    policy_index = {id(cp): i for i, cp in enumerate(world.policies)}
+    sel_index = pod_sels.index
+    egress = [everyone] * n
+    ingress = [everyone] * n
+    for g in range(n):
+        ns_key, cls, _, _ = keys[g]
+        if not isinstance(ns_key, str):
+            continue  # a namespace without policies: unrestricted both ways
+        answers = class_answers[cls]
+        selecting = [cp for cp in world.by_namespace.get(ns_key, ()) if answers[sel_index[cp.selector]]]
+        eg = [policy_index[id(cp)] for cp in selecting if cp.egress is not None]
+        if eg:
+            acc = 0
+            for i in eg:
+                acc |= egress_allow[i]
+            egress[g] = acc
+        ing = [policy_index[id(cp)] for cp in selecting if cp.ingress is not None]
+        if ing:
+            acc = 0
+            bit = 1 << g
+            for i in ing:
+                for peers, ports in ingress_rules[i]:
+                    if ports & bit:
+                        acc |= peers
+            ingress[g] = acc
+    return Matrix(
+        pods=[p.ref for p in pod_list],
+        port=port,
+        protocol=protocol,
+        group_count=n,
+        _group_of=group_of,
+        _egress=egress,
+        _ingress=ingress,
+        _reachable=reachable,
+    )
+
+
+# --- benchmark -------------------------------------------------------------------------------
+
+
+def synthetic_world(
+    pods: int = 2000, namespaces: int = 40, policies: int = 500, seed: int = 1
+) -> tuple[list[Namespace], list[Pod], list[NetworkPolicy]]:
+    """A seeded, plausible cluster: team/env namespaces, app/tier pods with IPs and named ports,
+    and a mix of ingress/egress policies using every kind of peer and port."""
+    rnd = random.Random(seed)
+    teams, envs = ["red", "blue", "green", "gold", "gray"], ["prod", "dev", "test"]
+    apps = [f"app{i}" for i in range(12)]
+    tiers = ["web", "api", "db"]
+    ns_list = [
+        Namespace(f"ns-{i:02d}", {"team": rnd.choice(teams), "env": rnd.choice(envs)})
+        for i in range(namespaces)
+    ]
+    pod_list = []
+    for i in range(pods):
+        ns = ns_list[i % namespaces].name
+        labels = {"app": rnd.choice(apps), "tier": rnd.choice(tiers)}
+        if rnd.random() < 0.2:
+            labels["canary"] = "true"
+        http = 80 if rnd.random() < 0.7 else 8080
+        ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+        pod_list.append(
+            Pod(ns, f"pod-{i:04d}", labels, ip, {"http": (http, "TCP"), "metrics": (9090, "TCP")})
+        )
+
+    def selector() -> dict[str, Any]:
+        r = rnd.random()
+        if r < 0.15:
+            return {}
+        if r < 0.6:
+            return {"matchLabels": {"app": rnd.choice(apps)}}
+        if r < 0.85:
+            return {"matchExpressions": [{"key": "tier", "operator": "In", "values": rnd.sample(tiers, 2)}]}
+        return {
+            "matchLabels": {"tier": rnd.choice(tiers)},
+            "matchExpressions": [{"key": "canary", "operator": "DoesNotExist"}],
+        }
+
+    def peer() -> dict[str, Any]:
+        r = rnd.random()
+        if r < 0.35:
+            return {"podSelector": selector()}
+        if r < 0.55:
+            return {"namespaceSelector": {"matchLabels": {"team": rnd.choice(teams)}}}
+        if r < 0.8:
+            return {
+                "namespaceSelector": {"matchLabels": {"env": rnd.choice(envs)}},
+                "podSelector": selector(),
+            }
+        if r < 0.9:
+            return {"ipBlock": {"cidr": f"{rnd.choice([47, 100, 172, 192])}.{rnd.randrange(256)}.0.0/16"}}
+        return {"ipBlock": {"cidr": "10.0.0.0/8", "except": [f"10.0.{rnd.randrange(8)}.0/24"]}}
+
+    def ports() -> list[dict[str, Any]]:
+        r = rnd.random()
+        if r < 0.3:
+            return []
+        if r < 0.55:
+            return [{"port": 80}]
+        if r < 0.7:
+            return [{"port": "http"}]
+        if r < 0.85:
+            return [{"port": 8000, "endPort": 9100}]
+        return [{"protocol": "UDP", "port": 53}, {"port": 443}]
+
+    def rules() -> list[dict[str, Any]]:
+        return [
+            {"peers": [peer() for _ in range(rnd.randrange(0, 3))], "ports": ports()}
+            for _ in range(rnd.randrange(0, 3))
+        ]
+
+    pol_list = []
+    for i in range(policies):
+        spec: dict[str, Any] = {"podSelector": selector()}
+        types = rnd.choice([["Ingress"], ["Egress"], ["Ingress", "Egress"]])
+        spec["policyTypes"] = types
+        if "Ingress" in types:
+            spec["ingress"] = [_rule("from", r) for r in rules()]
+        if "Egress" in types:
+            spec["egress"] = [_rule("to", r) for r in rules()]
+        ns = rnd.choice(ns_list).name
+        pol_list.append(
+            NetworkPolicy.from_dict(
+                {
+                    "apiVersion": "networking.k8s.io/v1",
+                    "kind": "NetworkPolicy",
+                    "metadata": {"name": f"policy-{i:03d}", "namespace": ns},
+                    "spec": spec,
+                }
+            )
+        )
+    return ns_list, pod_list, pol_list
+
+
+def _rule(key: str, r: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if r["peers"]:
+        out[key] = r["peers"]
+    if r["ports"]:
+        out["ports"] = r["ports"]
+    return out
+
+
+@dataclass
+class BenchResult:
+    pods: int
+    namespaces: int
+    policies: int
+    groups: int
+    build_seconds: float
+    matrix_seconds: float
+    goal_seconds: float = BENCH_GOAL_SECONDS
+
+    @property
+    def within_goal(self) -> bool:
+        return self.matrix_seconds <= self.goal_seconds
+
+
+def bench(
+    pods: int = 2000,
+    namespaces: int = 40,
+    policies: int = 500,
+    seed: int = 1,
+    port: int | str = 80,
+    protocol: str = "TCP",
+) -> BenchResult:
+    """Build a synthetic world and time ``matrix`` over it (wall clock, one thread)."""
+    ns_list, pod_list, pol_list = synthetic_world(pods, namespaces, policies, seed)
+    t0 = time.perf_counter()
+    world = World(ns_list, pod_list, pol_list)
+    t1 = time.perf_counter()
+    m = matrix(world, port, protocol)
+    t2 = time.perf_counter()
+    return BenchResult(pods, namespaces, policies, m.group_count, t1 - t0, t2 - t1)
