@@ -1,0 +1,74 @@
+"""The Network Policies page: the list (live from the watch-fed cache)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from app.policies.listing import RECOMMENDED_MAXIMUM, SORT_KEYS, policy_rows
+from app.web.deps import ClusterDep
+from app.web.templating import templates
+
+router = APIRouter()
+
+LONG_POLL_SECONDS = 25.0
+
+
+def _namespaces(cluster: ClusterDep) -> list[str]:
+    return sorted(n["metadata"]["name"] for n in cluster.cache.list("namespaces"))
+
+
+def _list_context(request: Request, cluster: ClusterDep) -> dict[str, object]:
+    q = request.query_params
+    namespaces = _namespaces(cluster)
+    namespace = q.get("namespace") or ("default" if "default" in namespaces else (namespaces or [""])[0])
+    sort = q.get("sort", "name")
+    sort = sort if sort in SORT_KEYS else "name"
+    descending = q.get("dir") == "desc"
+    name_filter = q.get("q", "")
+    rows = policy_rows(
+        cluster.cache.network_policies(namespace),
+        cluster.cache.list("pods", namespace),
+        name_filter=name_filter,
+        sort=sort,
+        descending=descending,
+    )
+    total = len(cluster.cache.network_policies())
+    return {
+        "cluster": cluster.name,
+        "namespaces": namespaces,
+        "namespace": namespace,
+        "rows": rows,
+        "q": name_filter,
+        "sort": sort,
+        "dir": "desc" if descending else "asc",
+        "total": total,
+        "too_many": total >= RECOMMENDED_MAXIMUM,
+        "recommended_maximum": RECOMMENDED_MAXIMUM,
+        "version": cluster.cache.version,
+        "nav": "networkpolicies",
+    }
+
+
+@router.get("/clusters/{cluster}", name="cluster")
+async def cluster_home(request: Request, cluster: ClusterDep) -> RedirectResponse:
+    return RedirectResponse(request.url_for("networkpolicies", cluster=cluster.name), status_code=303)
+
+
+@router.get("/clusters/{cluster}/networkpolicies", response_class=HTMLResponse, name="networkpolicies")
+async def list_page(request: Request, cluster: ClusterDep) -> HTMLResponse:
+    template = "networkpolicies/_table.html" if request.headers.get("HX-Request") else "networkpolicies/index.html"
+    return templates.TemplateResponse(request, template, _list_context(request, cluster))
+
+
+@router.get("/clusters/{cluster}/networkpolicies/rows", response_class=HTMLResponse, name="networkpolicy-rows")
+async def rows_fragment(request: Request, cluster: ClusterDep, since: int | None = None) -> HTMLResponse:
+    """The table body; with ``since``, held until the cache changes (long polling keeps the list live)."""
+    if since is not None and cluster.cache.version == since:
+        try:
+            await cluster.cache.wait_changed(since, LONG_POLL_SECONDS)
+        except asyncio.TimeoutError:
+            pass
+    return templates.TemplateResponse(request, "networkpolicies/_rows.html", _list_context(request, cluster))

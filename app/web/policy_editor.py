@@ -1,0 +1,218 @@
+"""The Create / Edit panel of the Network Policies page.
+
+One edit flow (as NetBox's): every button posts the whole form with an ``op``; the server applies
+it and renders the panel again, so the editor works without JavaScript and nothing typed is lost.
+``next`` validates (ours, then the API server's dry run) and shows the review; ``apply`` writes
+and redirects to the list (``HX-Redirect`` for htmx); errors come back at their fields, 422.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.editing import service as editing
+from app.errors import Conflict, FieldError, Invalid, NotFound, Unavailable
+from app.policies.form import FormUnsupported, PolicyForm, describe, policy_to_form
+from app.policies.form_ops import BadOp, add_labels, apply_op, selector_at
+from app.policies.model import NetworkPolicy, dump_yaml
+from app.policies.workloads import (
+    WORKLOAD_TYPES,
+    labels_of,
+    name_of,
+    named_ports,
+    pods_selected,
+    template_labels,
+)
+from app.web.deps import ClusterDep
+from app.web.templating import templates
+
+router = APIRouter()
+
+_CONTROL = ("op", "pick.", "_")
+
+
+def _field_id(name: str) -> str:
+    return "f-" + "".join(c if c.isalnum() else "-" for c in name)
+
+
+class Editor:
+    """Everything the panel template shows, for one request."""
+
+    def __init__(self, request: Request, cluster: Any, form: PolicyForm, mode: str, picks: dict[str, str]):
+        self.request = request
+        self.cluster = cluster
+        self.form = form
+        self.mode = mode  # "create" | "edit"
+        self.picks = picks
+        self.step = "form"
+        self.errors: dict[str, list[str]] = {}
+        self.summary: list[tuple[str, str]] = []
+        self.problem = ""  # a failure that is not a field's (API server down, conflict)
+        self.conflict: dict[str, Any] | None = None
+        self.review: editing.Outcome | None = None
+
+    # ----- errors -----
+
+    def add_errors(self, errors: list[FieldError], *, object_paths: bool) -> None:
+        for err in errors:
+            field = self.form.form_field_for(err.field, err.value) if object_paths else err.field
+            self.errors.setdefault(field, []).append(err.message)
+            self.summary.append((field, str(err) if object_paths else f"{field}: {err.message}"))
+
+    # ----- what the page offers -----
+
+    @property
+    def namespaces(self) -> list[str]:
+        return sorted(name_of(n) for n in self.cluster.cache.list("namespaces"))
+
+    def pods(self) -> list[dict[str, Any]]:
+        return self.cluster.cache.list("pods", self.form.namespace) if self.form.namespace else []
+
+    def selected_pods(self) -> list[str]:
+        policy, _ = self.form.to_policy()
+        return sorted(name_of(p) for p in pods_selected(policy.spec.pod_selector, self.pods()))
+
+    def port_names(self) -> list[tuple[str, int, str]]:
+        policy, _ = self.form.to_policy()
+        return named_ports(pods_selected(policy.spec.pod_selector, self.pods()))
+
+    def picker(self, selector_path: str) -> dict[str, Any]:
+        """The "+ Select Workload And Add Label" row of one selector."""
+        prefix = f"pick.{selector_path}."
+        kind = self.picks.get(prefix + "type", "deployments")
+        workloads = sorted(
+            (w for w in self.cluster.cache.list(kind, self.form.namespace or None)), key=name_of
+        ) if self.form.namespace else []
+        chosen = self.picks.get(prefix + "workload", "")
+        names = [name_of(w) for w in workloads]
+        if chosen not in names:
+            chosen = names[0] if names else ""
+        labels = next((template_labels(w) for w in workloads if name_of(w) == chosen), {})
+        return {
+            "prefix": prefix,
+            "types": WORKLOAD_TYPES,
+            "type": kind,
+            "workloads": names,
+            "workload": chosen,
+            "labels": [f"{k}={v}" for k, v in sorted(labels.items())],
+            "label": self.picks.get(prefix + "label", ""),
+        }
+
+    def hidden_items(self) -> list[tuple[str, str]]:
+        return self.form.to_form_data()
+
+    def field_id(self, name: str) -> str:
+        return _field_id(name)
+
+
+def _render(editor: Editor, status_code: int = 200) -> HTMLResponse:
+    request = editor.request
+    fragment = bool(request.headers.get("HX-Request")) and request.headers.get("HX-Target") == "panel"
+    template = "networkpolicies/_panel.html" if fragment else "networkpolicies/editor.html"
+    context = {"cluster": editor.cluster.name, "e": editor, "nav": "networkpolicies", "field_id": _field_id}
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+@router.get("/clusters/{cluster}/networkpolicies/new", response_class=HTMLResponse, name="networkpolicy-new")
+async def new(request: Request, cluster: ClusterDep, namespace: str = "default") -> HTMLResponse:
+    form = PolicyForm(namespace=namespace)
+    return _render(Editor(request, cluster, form, "create", {}))
+
+
+@router.get(
+    "/clusters/{cluster}/namespaces/{namespace}/networkpolicies/{name}/edit",
+    response_class=HTMLResponse,
+    name="networkpolicy-edit",
+)
+async def edit(request: Request, cluster: ClusterDep, namespace: str, name: str) -> Response:
+    policy = await cluster.get_network_policy(namespace, name)
+    try:
+        form = policy_to_form(policy)
+    except FormUnsupported as exc:
+        url = request.url_for("networkpolicy-yaml", cluster=cluster.name, namespace=namespace, name=name)
+        return RedirectResponse(f"{url}?edit=1&why={exc.reason}", status_code=303)
+    return _render(Editor(request, cluster, form, "edit", {}))
+
+
+@router.post("/clusters/{cluster}/networkpolicies/editor", response_class=HTMLResponse, name="networkpolicy-editor")
+async def post(request: Request, cluster: ClusterDep) -> Response:
+    items = [(k, str(v)) for k, v in (await request.form()).multi_items()]
+    control = {k: v for k, v in items if k.startswith(_CONTROL)}
+    form = PolicyForm.from_form_data([(k, v) for k, v in items if not k.startswith(_CONTROL)])
+    mode = "edit" if control.get("_mode") == "edit" else "create"
+    editor = Editor(request, cluster, form, mode, control)
+    op = control.get("op", "refresh")
+    try:
+        if op.startswith(("add:", "remove:")):
+            apply_op(form, op)
+        elif op.startswith("pick:"):
+            path = op.partition(":")[2]
+            label = control.get(f"pick.{path}.label", "")
+            chosen = editor.picker(path)
+            choices = chosen["labels"] if label in ("", "*") else [label]
+            add_labels(selector_at(form, path), [tuple(c.split("=", 1)) for c in choices])  # type: ignore[misc]
+        elif op in ("next", "apply"):
+            return await _submit(editor, dry_run=op == "next")
+    except BadOp as exc:
+        editor.problem = str(exc)
+        return _render(editor, 400)
+    return _render(editor)
+
+
+async def _submit(editor: Editor, *, dry_run: bool) -> Response:
+    policy, conversion = editor.form.to_policy()
+    if conversion:
+        editor.add_errors(conversion, object_paths=False)
+        return _render(editor, 422)
+    try:
+        outcome = await editing.write(editor.cluster, policy, update=editor.mode == "edit", dry_run=dry_run)
+    except Invalid as exc:
+        editor.add_errors(exc.causes, object_paths=True)
+        if not exc.causes:
+            editor.problem = exc.message
+        return _render(editor, 422)
+    except Conflict as exc:
+        editor.problem = exc.message
+        editor.conflict = await _conflict(editor, policy)
+        return _render(editor, 409)
+    except NotFound as exc:
+        editor.problem = exc.message
+        return _render(editor, 404)
+    except Unavailable as exc:
+        editor.problem = f"The cluster's API server cannot be reached; nothing was changed. ({exc.message})"
+        return _render(editor, 503)
+    if dry_run:
+        editor.step = "review"
+        editor.review = outcome
+        return _render(editor)
+    url = str(editor.request.url_for("networkpolicies", cluster=editor.cluster.name))
+    url += f"?namespace={outcome.policy.namespace}"
+    if editor.request.headers.get("HX-Request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+async def _conflict(editor: Editor, mine: NetworkPolicy) -> dict[str, Any]:
+    """What changed meanwhile: the live object and a diff against the user's version."""
+    if editor.mode != "edit":
+        return {"live": None, "diff": ""}
+    try:
+        live = await editor.cluster.get_network_policy(mine.namespace, mine.name)
+    except (NotFound, Unavailable):
+        return {"live": None, "diff": ""}
+    theirs = dump_yaml(live.to_dict()["spec"]).splitlines()
+    ours = dump_yaml(mine.to_dict().get("spec", {})).splitlines()
+    diff = "\n".join(difflib.unified_diff(theirs, ours, "live (spec)", "yours (spec)", lineterm=""))
+    return {"live": live, "diff": diff}
+
+
+def sentences(editor: Editor) -> list[str]:
+    return describe(editor.review.policy) if editor.review else []
+
+
+templates.env.globals["policy_sentences"] = sentences
+templates.env.globals["labels_of"] = labels_of
