@@ -1,0 +1,427 @@
+"""The HTTP face of the sandbox: discovery, resource routes, watches, auth, Status errors."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.errors import BadRequest
+from app.policies.selectors import Requirement, parse_label_selector, requirements_match
+from app.sandbox import resources, tables
+from app.sandbox.registry import Registry
+from app.sandbox.resources import BY_PLURAL, ResourceType
+from app.sandbox.status import (
+    StatusError,
+    bad_request,
+    failure,
+    method_not_allowed,
+    path_not_found,
+    unauthorized,
+)
+from app.sandbox.store import Event, Store
+
+ANONYMOUS = ("/healthz", "/livez", "/readyz", "/version")
+BOOKMARK_INTERVAL = 5.0
+
+
+class TokenAuth:
+    """Bearer-token auth for everything but the anonymous health and version endpoints."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app, self.expected = app, f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(ANONYMOUS):
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                await _status_response(unauthorized())(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _status_response(err: StatusError) -> JSONResponse:
+    return JSONResponse(err.status(), status_code=err.code)
+
+
+def _json(data: Any, status: int = 200, warnings: list[str] | None = None) -> Response:
+    body = json.dumps(data, separators=(",", ":")).encode()
+    resp = Response(body, status_code=status, media_type="application/json")
+    for w in warnings or []:
+        resp.headers.append("Warning", '299 - "' + w.replace('"', "'") + '"')
+    return resp
+
+
+def _parse_bool(value: str | None) -> bool:
+    """Go's strconv.ParseBool, as the API server reads ``watch`` and friends."""
+    return value in ("1", "t", "T", "TRUE", "true", "True")
+
+
+def _parse_field_selector(text: str) -> list[tuple[str, str, str]]:
+    terms = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        for op in ("!=", "==", "="):
+            if op in part:
+                key, value = part.split(op, 1)
+                terms.append((key.strip(), "!=" if op == "!=" else "=", value.strip()))
+                break
+        else:
+            raise bad_request(f"invalid selector: '{text}'; can't understand '{part}'")
+    for key, _, _ in terms:
+        if key not in ("metadata.name", "metadata.namespace", "spec.nodeName", "status.phase"):
+            raise bad_request(
+                f'"{key}" is not a known field selector: only "metadata.name", "metadata.namespace"'
+            )
+    return terms
+
+
+def _field_value(obj: dict[str, Any], key: str) -> str:
+    section, field = key.split(".", 1)
+    return str((obj.get(section) or {}).get(field) or "")
+
+
+class Filter:
+    def __init__(self, rt: ResourceType, namespace: str | None, query: Any) -> None:
+        self.rt, self.namespace = rt, namespace
+        try:
+            self.labels: tuple[Requirement, ...] = parse_label_selector(query.get("labelSelector", ""))
+        except BadRequest as exc:
+            raise bad_request(exc.message) from None
+        self.fields = _parse_field_selector(query.get("fieldSelector", ""))
+
+    def __call__(self, obj: dict[str, Any]) -> bool:
+        meta = obj["metadata"]
+        if self.namespace is not None and meta.get("namespace") != self.namespace:
+            return False
+        if not requirements_match(self.labels, meta.get("labels")):
+            return False
+        for key, op, value in self.fields:
+            if (_field_value(obj, key) == value) != (op == "="):
+                return False
+        return True
+
+
+class Api:
+    def __init__(self, store: Store, registry: Registry, server_address: str) -> None:
+        self.store, self.registry, self.server_address = store, registry, server_address
+
+    # -- discovery ---------------------------------------------------------------------------
+    async def version(self, request: Request) -> Response:
+        return _json(resources.SERVER_VERSION)
+
+    async def health(self, request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def core_versions(self, request: Request) -> Response:
+        return _json(resources.api_versions(self.server_address))
+
+    async def groups(self, request: Request) -> Response:
+        return _json(resources.api_group_list())
+
+    async def group(self, request: Request) -> Response:
+        group = request.path_params["group"]
+        if group not in resources.GROUPS:
+            raise path_not_found()
+        return _json(resources.api_group(group))
+
+    async def openapi(self, request: Request) -> Response:
+        raise path_not_found()
+
+    # -- resources ---------------------------------------------------------------------------
+    async def core(self, request: Request) -> Response:
+        return await self._dispatch(request, "", "v1", request.path_params.get("rest", ""))
+
+    async def grouped(self, request: Request) -> Response:
+        p = request.path_params
+        return await self._dispatch(request, p["group"], p["version"], p.get("rest", ""))
+
+    async def _dispatch(self, request: Request, group: str, version: str, rest: str) -> Response:
+        parts = [p for p in rest.split("/") if p]
+        if not parts:
+            doc = resources.api_resource_list(group, version)
+            if doc is None:
+                raise path_not_found()
+            return _json(doc)
+        namespace: str | None = None
+        if parts[0] == "namespaces" and len(parts) >= 3:
+            namespace, parts = parts[1], parts[2:]
+        plural, name = parts[0], parts[1] if len(parts) > 1 else None
+        sub = "/".join(parts[2:])
+        rt = resources.lookup(group, version, plural)
+        if rt is None or (namespace is not None and not rt.namespaced) or sub not in ("", "status"):
+            raise path_not_found()
+        if name is not None and rt.namespaced and namespace is None:
+            raise path_not_found()
+        method = request.method
+        q = request.query_params
+        dry_run = self._dry_run(q)
+        ns = namespace or ""
+        if name is None:
+            if method == "GET":
+                if _parse_bool(q.get("watch")):
+                    return self._watch(request, rt, namespace)
+                return self._list(request, rt, namespace)
+            if method == "POST":
+                obj, warnings = self.registry.create(rt, ns, await self._body(request), dry_run=dry_run)
+                return _json(obj, 201, warnings)
+            if method == "DELETE":
+                return await self._delete_collection(request, rt, namespace, dry_run)
+            raise method_not_allowed()
+        if method == "GET":
+            return self._respond_one(request, rt, self.registry.get(rt, ns, name))
+        if method == "PUT":
+            obj, warnings = self.registry.update(
+                rt, ns, name, await self._body(request), dry_run=dry_run, subresource=sub
+            )
+            return _json(obj, 200, warnings)
+        if method == "PATCH":
+            obj, warnings = self.registry.patch(
+                rt,
+                ns,
+                name,
+                request.headers.get("content-type", ""),
+                await self._body(request),
+                dry_run=dry_run,
+                subresource=sub,
+            )
+            return _json(obj, 200, warnings)
+        if method == "DELETE" and not sub:
+            raw = await request.body()
+            options = json.loads(raw) if raw.strip() else None
+            gone = self.registry.delete(rt, ns, name, dry_run=dry_run, options=options)
+            return _json(self._delete_result(rt, gone))
+        raise method_not_allowed()
+
+    @staticmethod
+    def _dry_run(q: Any) -> bool:
+        values = q.getlist("dryRun")
+        for v in values:
+            if v != "All":
+                raise bad_request(f'Invalid dry run value: "{v}": supported values: "All"')
+        return bool(values)
+
+    @staticmethod
+    async def _body(request: Request) -> Any:
+        raw = await request.body()
+        ctype = request.headers.get("content-type", "")
+        if "protobuf" in ctype:
+            raise StatusError(
+                415,
+                "UnsupportedMediaType",
+                "the body of the request was in an unknown format - "
+                "accepted media types include: application/json, application/yaml",
+            )
+        try:
+            if "yaml" in ctype:
+                return yaml.safe_load(raw)
+            return json.loads(raw)
+        except (ValueError, yaml.YAMLError) as exc:
+            raise bad_request(f"the body of the request could not be decoded: {exc}") from None
+
+    @staticmethod
+    def _delete_result(rt: ResourceType, gone: dict[str, Any]) -> dict[str, Any]:
+        if rt.plural in ("pods", "namespaces"):
+            return gone
+        details: dict[str, Any] = {"name": gone["metadata"]["name"]}
+        if rt.group:
+            details["group"] = rt.group
+        details["kind"] = rt.plural
+        details["uid"] = gone["metadata"].get("uid")
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+
+    def _respond_one(self, request: Request, rt: ResourceType, obj: dict[str, Any]) -> Response:
+        if tables.wants_table(request.headers.get("accept", "")):
+            include = request.query_params.get("includeObject", "Metadata")
+            return _json(
+                tables.table(
+                    rt.plural, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]}, include
+                )
+            )
+        return _json(obj)
+
+    def _list(self, request: Request, rt: ResourceType, namespace: str | None) -> Response:
+        q = request.query_params
+        match = Filter(rt, namespace, q)
+        items = [o for o in self.store.list(rt.plural, namespace) if match(o)]
+        list_meta: dict[str, Any] = {"resourceVersion": str(self.store.rv)}
+        items = self._page(q, items, list_meta)
+        if tables.wants_table(request.headers.get("accept", "")):
+            return _json(tables.table(rt.plural, items, list_meta, q.get("includeObject", "Metadata")))
+        return _json(
+            {"kind": f"{rt.kind}List", "apiVersion": rt.api_version, "metadata": list_meta, "items": items}
+        )
+
+    def _page(self, q: Any, items: list[dict[str, Any]], list_meta: dict[str, Any]) -> list[dict[str, Any]]:
+        token = q.get("continue")
+        if token:
+            try:
+                state = json.loads(base64.urlsafe_b64decode(token.encode()))
+                after = tuple(state["after"])
+            except (ValueError, KeyError, TypeError):
+                raise StatusError(
+                    410,
+                    "Expired",
+                    "The provided continue parameter is too old to display a consistent list result.",
+                ) from None
+            items = [o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after]
+        limit = int(q.get("limit") or 0)
+        if limit > 0 and len(items) > limit:
+            last = items[limit - 1]["metadata"]
+            token = json.dumps({"after": [last.get("namespace", ""), last["name"]]})
+            list_meta["continue"] = base64.urlsafe_b64encode(token.encode()).decode()
+            list_meta["remainingItemCount"] = len(items) - limit
+            items = items[:limit]
+        return items
+
+    async def _delete_collection(
+        self, request: Request, rt: ResourceType, namespace: str | None, dry_run: bool
+    ) -> Response:
+        match = Filter(rt, namespace, request.query_params)
+        gone = []
+        for obj in [o for o in self.store.list(rt.plural, namespace) if match(o)]:
+            gone.append(obj if dry_run else self.registry.remove(rt, obj))
+        return _json(
+            {
+                "kind": f"{rt.kind}List",
+                "apiVersion": rt.api_version,
+                "metadata": {"resourceVersion": str(self.store.rv)},
+                "items": gone,
+            }
+        )
+
+    # -- watch -------------------------------------------------------------------------------
+    def _watch(self, request: Request, rt: ResourceType, namespace: str | None) -> Response:
+        q = request.query_params
+        match = Filter(rt, namespace, q)
+        as_table = tables.wants_table(request.headers.get("accept", ""))
+        bookmarks = _parse_bool(q.get("allowWatchBookmarks"))
+        timeout = float(q.get("timeoutSeconds") or 0) or None
+        rv_param = q.get("resourceVersion", "")
+        try:
+            start_rv = int(rv_param) if rv_param not in ("", "0") else None
+        except ValueError:
+            raise bad_request(f"invalid resource version: {rv_param}") from None
+        watcher = self.store.watch()
+        current = self.store.rv
+        initial: list[tuple[str, dict[str, Any]]]
+        expired = False
+        if start_rv is None:
+            initial = [("ADDED", o) for o in self.store.list(rt.plural, namespace) if match(o)]
+        else:
+            events = self.store.events_since(start_rv)
+            if events is None:
+                expired = True
+                initial = []
+            else:
+                initial = [(e.type, e.obj) for e in events if e.resource == rt.plural and match(e.obj)]
+
+        def encode(kind: str, obj: dict[str, Any]) -> bytes:
+            if as_table and kind != "ERROR" and kind != "BOOKMARK":
+                obj = tables.table(
+                    rt.plural,
+                    [obj],
+                    {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                    q.get("includeObject", "Metadata"),
+                )
+            return json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n"
+
+        async def stream() -> AsyncIterator[bytes]:
+            deadline = time.monotonic() + timeout if timeout else None
+            last_rv = current
+            try:
+                if expired:
+                    yield encode(
+                        "ERROR",
+                        failure(
+                            410, "Expired", f"too old resource version: {start_rv} ({self.store.oldest_rv})"
+                        ),
+                    )
+                    return
+                for kind, obj in initial:
+                    yield encode(kind, obj)
+                while True:
+                    wait = BOOKMARK_INTERVAL if bookmarks else None
+                    if deadline is not None:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            return
+                        wait = min(wait, left) if wait else left
+                    try:
+                        ev: Event | None = await asyncio.wait_for(watcher.queue.get(), wait)
+                    except TimeoutError:
+                        if bookmarks and (deadline is None or time.monotonic() < deadline):
+                            yield encode(
+                                "BOOKMARK",
+                                {
+                                    "kind": rt.kind,
+                                    "apiVersion": rt.api_version,
+                                    "metadata": {"resourceVersion": str(max(last_rv, self.store.rv))},
+                                },
+                            )
+                        continue
+                    if ev is None:
+                        return
+                    if ev.rv <= current or ev.resource != rt.plural:
+                        continue
+                    last_rv = ev.rv
+                    if match(ev.obj):
+                        yield encode(ev.type, ev.obj)
+            finally:
+                self.store.unwatch(watcher)
+
+        return StreamingResponse(
+            stream(), media_type="application/json", headers={"Transfer-Encoding": "chunked"}
+        )
+
+
+def build_app(store: Store, registry: Registry, token: str, server_address: str) -> ASGIApp:
+    api = Api(store, registry, server_address)
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    routes = [
+        Route("/version", api.version, methods=["GET"]),
+        Route("/healthz", api.health),
+        Route("/livez", api.health),
+        Route("/readyz", api.health),
+        Route("/api", api.core_versions),
+        Route("/api/v1", api.core, methods=methods),
+        Route("/api/v1/{rest:path}", api.core, methods=methods),
+        Route("/apis", api.groups),
+        Route("/apis/{group}", api.group),
+        Route("/apis/{group}/{version}", api.grouped, methods=methods),
+        Route("/apis/{group}/{version}/{rest:path}", api.grouped, methods=methods),
+        Route("/openapi/v2", api.openapi),
+        Route("/openapi/v3", api.openapi),
+    ]
+
+    async def on_status_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StatusError)
+        return _status_response(exc)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        code = getattr(exc, "status_code", 500)
+        if code == 405:
+            return _status_response(method_not_allowed())
+        return _status_response(
+            path_not_found() if code == 404 else StatusError(code, "InternalError", str(exc))
+        )
+
+    from starlette.exceptions import HTTPException
+
+    app = Starlette(
+        routes=routes, exception_handlers={StatusError: on_status_error, HTTPException: on_http_error}
+    )
+    return TokenAuth(app, token)
+
+
+__all__ = ["build_app", "BY_PLURAL"]

@@ -1,0 +1,157 @@
+"""Shared fixtures: the sandbox cluster as a real subprocess, and clients for it.
+
+``sandbox`` (session) is the seeded demo; tests sharing it use their own namespaces.
+``fresh_sandbox`` is a test's own, e.g. to restart it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class SandboxProcess:
+    """``python -m app sandbox --port P --data-dir D`` run as a subprocess."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, *, seed: bool = True) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.seed = seed
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.kubeconfig_path = self.data_dir / "kubeconfig"
+        self.token = ""
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log = self.data_dir.parent / f"{self.data_dir.name}.log"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.data_dir / "ca.crt"))
+
+    def http(self) -> httpx.Client:
+        """An httpx client trusting the sandbox's CA and sending its token."""
+        return httpx.Client(
+            base_url=self.url,
+            verify=self.ssl_context(),
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10,
+        )
+
+    def start(self, timeout: float = 30) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "app",
+            "sandbox",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+        ]
+        if not self.seed:
+            cmd.append("--no-seed")
+        log = open(self._log, "ab")  # noqa: SIM115 - the child keeps it
+        self._proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"sandbox exited with {self._proc.returncode}: {self._log.read_text()}")
+            if self.kubeconfig_path.exists() and (self.data_dir / "token").exists():
+                self.token = (self.data_dir / "token").read_text().strip()
+                try:
+                    with self.http() as client:
+                        if (
+                            client.get("/version").status_code == 200
+                            and client.get("/api").status_code == 200
+                        ):
+                            return
+                except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+                    last = exc
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"sandbox did not answer within {timeout}s ({last}): {self._log.read_text()}")
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(5)
+        self._proc = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same data dir and port: state and CA survive."""
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    proc = SandboxProcess(tmp_path_factory.mktemp("sandbox") / "data")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def fresh_sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
+    proc = SandboxProcess(tmp_path / "sandbox")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+async def kube_client(sb: SandboxProcess) -> Any:
+    """A kubernetes-asyncio ApiClient configured from the sandbox's kubeconfig."""
+    from kubernetes_asyncio import client, config
+
+    cfg = client.Configuration()
+    await config.load_kube_config(config_file=str(sb.kubeconfig_path), client_configuration=cfg)
+    return client.ApiClient(cfg)
+
+
+@pytest.fixture
+async def kube(sandbox: SandboxProcess) -> AsyncIterator[Any]:
+    """A kubernetes-asyncio ApiClient for the shared sandbox."""
+    api = await kube_client(sandbox)
+    yield api
+    await api.close()
+
+
+@pytest.fixture
+async def namespace(kube: Any) -> AsyncIterator[str]:
+    """A namespace of this test's own in the shared sandbox, deleted afterwards."""
+    from kubernetes_asyncio import client
+
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    core = client.CoreV1Api(kube)
+    await core.create_namespace({"metadata": {"name": name}})
+    yield name
+    await core.delete_namespace(name)
