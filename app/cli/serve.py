@@ -47,5 +47,8 @@ def _serve(args: argparse.Namespace) -> int:
         sandbox_port="sandbox_port",
     )
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # Long-polling list pages hold requests open; do not let them delay a shutdown for long.
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=3
+    )
     return 0

