@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean browser
+.PHONY: run test lint bench clean browser screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,22 @@ run: $(VENV)/.installed
 
 # Browser tests drive Debian's chromium (Playwright cannot download a browser here).
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
 
-test: $(VENV)/.installed-dev browser
+# The OpenID Connect provider the accounts tests start (npm oidc-provider).
+tests/oidc/node_modules: tests/oidc/package.json
+	cd tests/oidc && npm install --no-audit --no-fund --silent
+	touch $@
+
+test: $(VENV)/.installed-dev browser tests/oidc/node_modules
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests
 	$(BIN)/mypy app
+
+screenshots: $(VENV)/.installed-dev browser
+	NETPOL_SCREENSHOTS_DIR=docs $(BIN)/python -m pytest tests/e2e/test_screenshots.py
 
 bench: $(VENV)/.installed
 	$(BIN)/netpol-console bench

@@ -6,6 +6,8 @@ The language comes from the ``lang`` cookie (set by the switch in the top bar), 
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 
 LANGUAGES = {"en": "English", "zh-CN": "简体中文"}
@@ -49,6 +51,67 @@ CATALOG: dict[str, str] = {
     "Cancel": "取消",
 }
 
+# The Quota Center (whitelist) and the audit log.
+CATALOG.update({
+    "Console": "控制台",
+    "Quota Center": "配额中心",
+    "Audit log": "审计日志",
+    "A team edits a cluster's Network Policies in the console once an approver approves its application.":
+        "平台团队的审批人批准申请后，团队即可在控制台中编辑该集群的网络策略。",
+    "Apply for console editing": "申请控制台编辑权限",
+    "Your team": "您的团队",
+    "Choose a cluster": "请选择集群",
+    "Team": "团队",
+    "Applications are made for your own team.": "申请以您所在的团队提交。",
+    "Reason": "申请原因",
+    "Apply": "申请",
+    "Applications": "申请列表",
+    "All": "全部",
+    "Filter": "筛选",
+    "ID": "ID",
+    "Requester": "申请人",
+    "Submitted": "提交时间",
+    "Decided by": "审批人",
+    "Decided at": "审批时间",
+    "Comment": "备注",
+    "Pending": "待审批",
+    "Approved": "已批准",
+    "Rejected": "已拒绝",
+    "Revoked": "已撤销",
+    "Approve": "批准",
+    "Reject": "拒绝",
+    "Revoke": "撤销",
+    "Your own application: another approver decides it.": "您本人的申请：需由其他审批人审批。",
+    "No applications.": "暂无申请。",
+    "Time": "时间",
+    "User": "用户",
+    "Via": "来源",
+    "Object": "对象",
+    "Action": "操作",
+    "Outcome": "结果",
+    "success": "成功",
+    "failure": "失败",
+    "Changes": "变更内容",
+    "No audit entries.": "暂无审计记录。",
+    "Pages": "分页",
+    "Newest": "最新",
+    "Older entries": "更早的记录",
+})
+
+# Accounts: sign-in page and the user menu.
+CATALOG.update({
+    "Sign in": "登录",
+    "Username": "用户名",
+    "Password": "密码",
+    "or": "或",
+    "Sign in with": "登录方式：",
+    "Team": "团队",
+    "Logout": "退出登录",
+    "Invalid username or password, or the account is disabled.": "用户名或密码错误，或账号已被禁用。",
+    "Your account is disabled.": "您的账号已被禁用。",
+    "The sign-in took too long or was started elsewhere. Please sign in again.": "登录超时或在其他地方发起，请重新登录。",
+})
+
 _ZH = {"zh-CN": CATALOG}
 
 
@@ -57,5 +120,84 @@ def language(request: Request) -> str:
     return lang if lang in LANGUAGES else DEFAULT
 
 
+_RULES = re.compile(r"^(\d+) rules?$")
+
+
 def translate(lang: str, text: str) -> str:
-    return _ZH.get(lang, {}).get(text, text)
+    catalog = _ZH.get(lang)
+    if catalog is None:
+        return text
+    counted = _RULES.match(text)
+    if counted:
+        return f"{counted.group(1)} 条规则"
+    return catalog.get(text, text)
+
+# The Network Policies list and the Create / Edit panel.
+CATALOG.update({
+    "This cluster holds {count} network policies. ACK recommends fewer than {maximum}: many policies slow down rule updates and troubleshooting.":
+        "该集群共有 {count} 条网络策略。ACK 建议少于 {maximum} 条：策略过多会延长规则生效时间，并增加排查难度。",
+    "(default: TCP)": "（默认：TCP）",
+    "(none)": "（无）",
+    "+ Add": "+ 添加",
+    "+ Add expression": "+ 添加表达式",
+    "+ Add label": "+ 添加标签",
+    "+ Select Workload And Add Label": "+ 选择工作负载添加标签",
+    'A custom name for the network policy: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit.':
+        "网络策略的自定义名称：小写字母、数字、“-”和“.”，以字母或数字开头和结尾。",
+    "Add label": "添加标签",
+    "All labels": "全部标签",
+    "Configure": "配置",
+    "End port (optional)": "结束端口（可选）",
+    "Expression key": "表达式键",
+    "If the pod selector is empty, the network policy applies to all pods in the namespace.":
+        "如果 Pod 选择器为空，网络策略将作用于命名空间下的所有 Pod。",
+    "In words": "策略说明",
+    "Label": "标签",
+    "Label key": "标签键",
+    "Load workloads": "加载工作负载",
+    "Namespace: All. With no labels, every namespace is selected.": "命名空间：全部。不设置标签时选择所有命名空间。",
+    "Network Policy": "网络策略",
+    "No pod is selected right now.": "当前没有选中的 Pod。",
+    "No port: all ports are allowed.": "未设置端口：允许所有端口。",
+    "Nothing was overwritten. Reload to edit the current version, or compare it with yours first.":
+        "未覆盖任何内容。请重新加载以编辑当前版本，或先与您的版本进行比较。",
+    "One CIDR per ipBlock: add another rule for each further CIDR. In eBPF mode (Terway 1.9.0 and later, IPvlan or DataPath V2) an ipBlock cannot match pods in the cluster: use podSelector or namespaceSelector for them.":
+        "每个 ipBlock 只能填写一个网段：其他网段请分别添加规则。在 eBPF 模式下（Terway 1.9.0 及以上、IPvlan 或 DataPath V2），ipBlock 无法匹配集群内的 Pod，请使用 podSelector 或 namespaceSelector。",
+    "Operator": "操作符",
+    "Pods affected": "受影响的 Pod",
+    "Port": "端口",
+    "Protocol": "协议",
+    "Reload": "重新加载",
+    "Remove": "删除",
+    "Remove rule": "删除规则",
+    "Restrict": "限制",
+    "Review": "确认",
+    "Rule": "规则",
+    "rule": "规则",
+    "See the difference": "查看差异",
+    "Selector": "选择器",
+    "Someone changed this policy while you were editing it.": "在您编辑期间，其他人修改了该策略。",
+    "Steps": "步骤",
+    "The API server accepted the policy in a dry run (dryRun=All); nothing has been applied yet.":
+        "API Server 的试运行（dryRun=All）已通过；尚未实际应用。",
+    "The policy is not valid:": "策略无效：",
+    "Type": "类型",
+    "Value": "值",
+    "Values (comma-separated)": "值（逗号分隔）",
+    "Warnings": "警告",
+    "With no labels, every pod in the namespace is selected.": "不设置标签时选择命名空间下的所有 Pod。",
+    "With no labels, every pod in the selected namespaces is selected.": "不设置标签时选择所选命名空间下的所有 Pod。",
+    "Workload": "工作负载",
+    "except (comma-separated, optional)": "except（逗号分隔，可选）",
+    "pods selected": "个 Pod 被选中",
+    "pod selected": "个 Pod 被选中",
+    "Stateless": "无状态",
+    "Stateful": "有状态",
+    "Each rule allows traffic that matches both the source rule and the specified port section. If you do not add any rules, no pods are allowed to access the selected pods.":
+        "每条规则允许同时匹配来源规则和端口部分的流量。如果不添加任何规则，则不允许任何 Pod 访问所选 Pod。",
+    "Each rule allows traffic that matches the destination rule and the specified port section. With Destination restricted and no rules, the selected pods can reach nothing; when it is not restricted, outbound traffic is not limited.":
+        "每条规则允许匹配目标规则和端口部分的流量。限制出方向且没有规则时，所选 Pod 无法访问任何地址；不限制时，出方向流量不受限制。",
+    "No rule: traffic from any peer is allowed on the ports below.": "未设置规则：允许来自任意对端、访问以下端口的流量。",
+    "No rule: traffic to any peer is allowed on the ports below.": "未设置规则：允许访问任意对端以下端口的流量。",
+    "Apply": "应用",
+})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from app.web.i18n import LANGUAGES
 
 from app.web.templating import templates
 
@@ -16,3 +18,13 @@ async def clusters(request: Request) -> HTMLResponse:
     readiness = registry.readiness()
     rows = [{"name": name, **readiness.get(name, {})} for name in registry.names()]
     return templates.TemplateResponse(request, "clusters/index.html", {"clusters": rows})
+
+
+@router.get("/language", name="language")
+async def language(request: Request, lang: str = "en", next: str = "/") -> RedirectResponse:
+    """Switch the console's language (a cookie), then go back where the user was."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    if lang in LANGUAGES:
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response

@@ -116,7 +116,7 @@ def test_scenario_1_restrict_access_to_pods_with_a_label(page: Any, e2e_sandbox:
     open_create(page, "default")
     panel(page).get_by_label("Name", exact=True).fill("access-nginx")
     pick_workload(page, section(page, "Pod Selector"), "Stateless (Deployment)", "nginx", "app=nginx")
-    assert "1 pods selected" in section(page, "Pod Selector").inner_text()
+    assert "1 pod selected" in section(page, "Pod Selector").inner_text()
     next_then_ok(page)
     page.get_by_role("cell", name="access-nginx", exact=True).wait_for()
 
