@@ -1,0 +1,378 @@
+"""One cluster: its kubernetes_asyncio ApiClient and every Kubernetes call the console makes.
+
+Calls go through the ApiClient's raw ``call_api`` with ``_preload_content=False``: the client still
+does authentication (bearer tokens, client certificates, exec plugins), TLS and proxies, but no
+per-object model deserialization happens, objects stay plain JSON dicts (NetworkPolicies become
+``app.policies.model.NetworkPolicy``), and the API server's ``Warning`` headers stay reachable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from kubernetes_asyncio.client import ApiClient
+
+from app.cluster.errors import Expired, from_status, translated
+from app.cluster.resources import WORKLOAD_KINDS, Resource, resource
+from app.errors import BadRequest, FieldError, Invalid, Unavailable
+from app.policies.model import NetworkPolicy
+
+if TYPE_CHECKING:
+    from app.cluster.cache import ClusterCache
+
+# (connect, read) seconds for ordinary calls.
+CALL_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+# Minimum connection pool: every cached kind holds one watch open, calls need room besides.
+POOL_SIZE = 64
+
+_WARNING = re.compile(r'\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"')
+
+
+@dataclass
+class WriteResult:
+    """What a write returned: the stored (or, with dry run, the would-be) object and the API
+    server's warnings (``Warning`` response headers, e.g. a CIDR with host bits set)."""
+
+    object: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def policy(self) -> NetworkPolicy:
+        return NetworkPolicy.from_dict(self.object)
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    type: str  # ADDED, MODIFIED, DELETED, BOOKMARK
+    object: dict[str, Any]
+
+    @property
+    def resource_version(self) -> str:
+        return str((self.object.get("metadata") or {}).get("resourceVersion") or "")
+
+
+def parse_warnings(values: list[str]) -> list[str]:
+    """The texts of ``Warning: 299 - "text"`` headers (several may share one header line)."""
+    out: list[str] = []
+    for value in values:
+        found = _WARNING.findall(value)
+        if not found and value.strip():
+            out.append(value.strip())
+        for text in found:
+            out.append(re.sub(r"\\(.)", r"\1", text))
+    return out
+
+
+def _dry(dry_run: bool) -> list[tuple[str, str]]:
+    return [("dryRun", "All")] if dry_run else []
+
+
+def _as_dict(obj: NetworkPolicy | dict[str, Any]) -> dict[str, Any]:
+    return obj.to_dict() if isinstance(obj, NetworkPolicy) else dict(obj)
+
+
+class Cluster:
+    """A Kubernetes cluster reached through one kubernetes_asyncio ApiClient.
+
+    ``api`` is None when the cluster's configuration could not be loaded; every call then raises
+    Unavailable with ``load_error``, and readiness reports it.
+    """
+
+    def __init__(self, name: str, api: ApiClient | None, *, load_error: str = "") -> None:
+        from app.cluster.cache import ClusterCache
+
+        self.name = name
+        self._api = api
+        self.load_error = load_error
+        self._what = f"cluster {name!r}"
+        if api is not None:
+            api.user_agent = "netpol-console"
+        self.cache: ClusterCache = ClusterCache(self)
+
+    @property
+    def usable(self) -> bool:
+        return self._api is not None
+
+    async def close(self) -> None:
+        await self.cache.stop()
+        if self._api is not None:
+            with translated(self._what):
+                await self._api.close()
+
+    # -- transport ---------------------------------------------------------------------------
+
+    async def _open(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: dict[str, Any] | None = None,
+        timeout: tuple[float, float] = CALL_TIMEOUT,  # (connect, read) seconds
+    ) -> aiohttp.ClientResponse:
+        """Send a request; the open response on 2xx, else the mapped domain error."""
+        if self._api is None:
+            raise Unavailable(f"{self._what}: {self.load_error or 'not configured'}")
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        with translated(self._what):
+            resp = await self._api.call_api(
+                path,
+                method,
+                query_params=list(query or []),
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=aiohttp.ClientTimeout(sock_connect=timeout[0], sock_read=timeout[1]),
+            )
+            if resp.status >= 400:
+                try:
+                    data = await resp.read()
+                finally:
+                    resp.release()
+                raise from_status(resp.status, data, what=self._what)
+        return resp
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], list[str]]:
+        resp = await self._open(method, path, query=query, body=body)
+        with translated(self._what):
+            try:
+                data = await resp.read()
+                warnings = parse_warnings(resp.headers.getall("Warning", []))
+            finally:
+                resp.release()
+        try:
+            decoded = json.loads(data) if data else {}
+        except ValueError as exc:
+            raise Unavailable(f"{self._what}: the API server sent a body that is not JSON") from exc
+        return (decoded if isinstance(decoded, dict) else {}), warnings
+
+    # -- generic verbs -----------------------------------------------------------------------
+
+    async def list_page(
+        self,
+        kind: str | Resource,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of a list: the raw List object (``items`` filled with apiVersion and kind)."""
+        res = kind if isinstance(kind, Resource) else resource(kind)
+        query: list[tuple[str, str]] = []
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        if limit:
+            query.append(("limit", str(limit)))
+        if continue_token:
+            query.append(("continue", continue_token))
+        data, _ = await self._call("GET", res.path(namespace), query=query)
+        items = data.get("items") or []
+        for item in items:
+            item.setdefault("apiVersion", res.api_version)
+            item.setdefault("kind", res.kind)
+        data["items"] = items
+        return data
+
+    async def list_objects(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every object of a kind, in one namespace or (``namespace`` None) in all of them."""
+        page = await self.list_page(
+            kind, namespace, label_selector=label_selector, field_selector=field_selector
+        )
+        return list(page["items"])
+
+    async def get_object(self, kind: str, namespace: str | None, name: str) -> dict[str, Any]:
+        res = resource(kind)
+        data, _ = await self._call("GET", res.path(namespace, name))
+        return data
+
+    async def create(
+        self, kind: str, obj: dict[str, Any], *, namespace: str | None = None, dry_run: bool = False
+    ) -> WriteResult:
+        res = resource(kind)
+        ns = namespace or (obj.get("metadata") or {}).get("namespace") or "default"
+        body = {"apiVersion": res.api_version, "kind": res.kind, **obj}
+        data, warnings = await self._call("POST", res.path(ns), query=_dry(dry_run), body=body)
+        return WriteResult(data, warnings, dry_run)
+
+    async def replace(self, kind: str, obj: dict[str, Any], *, dry_run: bool = False) -> WriteResult:
+        """PUT the object; its ``metadata.resourceVersion`` makes a stale write a Conflict."""
+        res = resource(kind)
+        meta = obj.get("metadata") or {}
+        name = meta.get("name")
+        if not name:
+            raise Invalid.for_object(res.kind, "", [FieldError("metadata.name", "FieldValueRequired")])
+        body = {"apiVersion": res.api_version, "kind": res.kind, **obj}
+        path = res.path(meta.get("namespace") or "default", name)
+        data, warnings = await self._call("PUT", path, query=_dry(dry_run), body=body)
+        return WriteResult(data, warnings, dry_run)
+
+    async def delete(
+        self,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        *,
+        dry_run: bool = False,
+        resource_version: str | None = None,
+    ) -> WriteResult:
+        """Delete one object; with ``resource_version`` only that version (else Conflict)."""
+        res = resource(kind)
+        body: dict[str, Any] | None = None
+        if resource_version:
+            body = {
+                "apiVersion": "v1",
+                "kind": "DeleteOptions",
+                "preconditions": {"resourceVersion": resource_version},
+            }
+        data, warnings = await self._call(
+            "DELETE", res.path(namespace or "default", name), query=_dry(dry_run), body=body
+        )
+        return WriteResult(data, warnings, dry_run)
+
+    async def watch(
+        self,
+        kind: str | Resource,
+        namespace: str | None = None,
+        *,
+        resource_version: str = "",
+        field_selector: str | None = None,
+        timeout_seconds: int = 300,
+    ) -> AsyncIterator[WatchEvent]:
+        """Stream the changes after ``resource_version`` until the server ends the watch.
+
+        Raises Expired when the version is too old (410) and the mapped error of any other failure.
+        """
+        res = kind if isinstance(kind, Resource) else resource(kind)
+        query = [("watch", "true"), ("allowWatchBookmarks", "true"), ("timeoutSeconds", str(timeout_seconds))]
+        if resource_version:
+            query.append(("resourceVersion", resource_version))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        read_timeout = timeout_seconds + 30.0
+        resp = await self._open("GET", res.path(namespace), query=query, timeout=(5.0, read_timeout))
+        try:
+            while True:
+                with translated(self._what):
+                    line = await resp.content.readline()
+                if not line:
+                    return
+                if not line.strip():
+                    continue
+                try:
+                    event = json.loads(line)
+                except ValueError as exc:
+                    raise Unavailable(f"{self._what}: malformed watch event") from exc
+                etype = str(event.get("type") or "")
+                obj = event.get("object") or {}
+                if etype == "ERROR":
+                    code = int(obj.get("code") or 500)
+                    raise from_status(code, json.dumps(obj), what=self._what)
+                obj.setdefault("apiVersion", res.api_version)
+                obj.setdefault("kind", res.kind)
+                yield WatchEvent(etype, obj)
+        finally:
+            resp.close()
+
+    # -- the console's calls -----------------------------------------------------------------
+
+    async def list_namespaces(self) -> list[dict[str, Any]]:
+        return await self.list_objects("namespaces")
+
+    async def get_namespace(self, name: str) -> dict[str, Any]:
+        return await self.get_object("namespaces", None, name)
+
+    async def list_pods(
+        self, namespace: str | None = None, *, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        return await self.list_objects("pods", namespace, label_selector=label_selector)
+
+    async def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
+        return await self.get_object("pods", namespace, name)
+
+    async def list_workloads(
+        self, kind: str, namespace: str | None = None, *, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Deployments, StatefulSets, DaemonSets, Jobs or CronJobs."""
+        res = resource(kind)
+        if res.kind not in WORKLOAD_KINDS:
+            raise BadRequest(f"{kind!r} is not a workload kind ({', '.join(WORKLOAD_KINDS)})")
+        return await self.list_objects(res.plural, namespace, label_selector=label_selector)
+
+    async def get_workload(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
+        res = resource(kind)
+        if res.kind not in WORKLOAD_KINDS:
+            raise BadRequest(f"{kind!r} is not a workload kind ({', '.join(WORKLOAD_KINDS)})")
+        return await self.get_object(res.plural, namespace, name)
+
+    async def list_services(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        return await self.list_objects("services", namespace)
+
+    async def get_service(self, namespace: str, name: str) -> dict[str, Any]:
+        return await self.get_object("services", namespace, name)
+
+    async def list_nodes(self) -> list[dict[str, Any]]:
+        return await self.list_objects("nodes")
+
+    async def get_node(self, name: str) -> dict[str, Any]:
+        return await self.get_object("nodes", None, name)
+
+    async def get_configmap(self, namespace: str, name: str) -> dict[str, Any]:
+        return await self.get_object("configmaps", namespace, name)
+
+    async def list_network_policies(self, namespace: str | None = None) -> list[NetworkPolicy]:
+        items = await self.list_objects("networkpolicies", namespace)
+        return [NetworkPolicy.from_dict(item) for item in items]
+
+    async def get_network_policy(self, namespace: str, name: str) -> NetworkPolicy:
+        return NetworkPolicy.from_dict(await self.get_object("networkpolicies", namespace, name))
+
+    async def create_network_policy(
+        self, policy: NetworkPolicy | dict[str, Any], *, dry_run: bool = False
+    ) -> WriteResult:
+        return await self.create("networkpolicies", _as_dict(policy), dry_run=dry_run)
+
+    async def replace_network_policy(
+        self, policy: NetworkPolicy | dict[str, Any], *, dry_run: bool = False
+    ) -> WriteResult:
+        """Replace; the policy's ``metadata.resourceVersion`` must be current, else Conflict."""
+        return await self.replace("networkpolicies", _as_dict(policy), dry_run=dry_run)
+
+    async def delete_network_policy(
+        self, namespace: str, name: str, *, dry_run: bool = False, resource_version: str | None = None
+    ) -> WriteResult:
+        return await self.delete(
+            "networkpolicies", namespace, name, dry_run=dry_run, resource_version=resource_version
+        )
+
+    async def server_version(self) -> dict[str, Any]:
+        """GET /version: a cheap reachability and credentials check."""
+        data, _ = await self._call("GET", "/version")
+        return data
+
+
+__all__ = ["Cluster", "Expired", "WatchEvent", "WriteResult", "parse_warnings"]

@@ -1,0 +1,152 @@
+"""The one place where the Kubernetes client's errors become the console's own (app.errors).
+
+Policy (after kopf's ``clients/errors.py``):
+
+* Every call into kubernetes_asyncio or aiohttp made by ``app/cluster`` runs inside
+  ``translated(...)`` or reports its HTTP status through ``from_status(...)``; nothing above
+  ``app/cluster`` ever sees ``ApiException``, ``aiohttp.ClientError``, ``ssl.SSLError``, a
+  timeout or a ``ConfigException``. The original is kept as ``__cause__``.
+* An API server answer is mapped by HTTP status and the ``Status`` object's ``reason``:
+  404 → NotFound; 409 with reason AlreadyExists → AlreadyExists; any other 409 → Conflict;
+  422 → Invalid, each ``details.causes[]`` becoming a ``FieldError(field, type=reason, ...)``
+  whose ``message`` is the API server's own text; 400 → BadRequest; 401 → Unauthorized;
+  403 → Forbidden; 410 → Expired (a Conflict: the watch or list continuation is too old);
+  5xx and 429 → Unavailable; anything else → BadRequest.
+* The API server's ``message`` is kept verbatim as the error's message (kubectl prints the same).
+* A server that cannot be reached (refused, reset, TLS failure, timeout, a broken kubeconfig)
+  is Unavailable, its message naming the cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import ssl
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+from kubernetes_asyncio.client.exceptions import ApiException, OpenApiException
+from kubernetes_asyncio.config.config_exception import ConfigException
+
+from app.errors import (
+    ERROR_TYPES,
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
+
+
+class Expired(Conflict):
+    """410 Gone / reason Expired: a watch or list continuation from a resourceVersion too old."""
+
+    status_code = 410
+    reason = "Expired"
+
+
+def parse_status(body: bytes | str | None) -> dict[str, Any]:
+    """The ``Status`` object in a response body, or ``{}`` when the body is not one."""
+    if not body:
+        return {}
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return {"message": body.decode(errors="replace") if isinstance(body, bytes) else body}
+    return data if isinstance(data, dict) else {}
+
+
+def cause_to_field_error(cause: dict[str, Any]) -> FieldError:
+    """A Status cause as a FieldError whose ``message`` equals the API server's cause message.
+
+    Upstream renders a cause message as ``<type in words>[: <value>][: <detail>]``; the type's
+    words are stripped here so that ``FieldError.message`` rebuilds the text unchanged.
+    """
+    reason = str(cause.get("reason") or "FieldValueInvalid")
+    text = str(cause.get("message") or "")
+    words = ERROR_TYPES.get(reason, reason)
+    if text == words:
+        detail = ""
+    elif text.startswith(words + ": "):
+        detail = text[len(words) + 2 :]
+    else:
+        detail = text
+    return FieldError(str(cause.get("field") or ""), reason, detail)
+
+
+def from_status(status: int, body: bytes | str | None, *, what: str = "") -> DomainError:
+    """The domain error for an API server answer with HTTP ``status`` and a Status ``body``."""
+    data = parse_status(body)
+    message = str(data.get("message") or "").strip() or f"{what or 'request'}: HTTP {status}"
+    reason = str(data.get("reason") or "")
+    if status == 404:
+        return NotFound(message)
+    if status == 409:
+        return AlreadyExists(message) if reason == "AlreadyExists" else Conflict(message)
+    if status == 410:
+        return Expired(message)
+    if status == 422:
+        details = data.get("details") or {}
+        causes = details.get("causes") if isinstance(details, dict) else None
+        return Invalid(message, [cause_to_field_error(c) for c in causes or [] if isinstance(c, dict)])
+    if status == 401:
+        return Unauthorized(message)
+    if status == 403:
+        return Forbidden(message)
+    if status >= 500 or status == 429:
+        return Unavailable(f"{what}: {message}" if what else message)
+    return BadRequest(message)
+
+
+def map_exception(exc: BaseException, *, what: str = "") -> DomainError | None:
+    """The domain error for a client-library exception, or None when ``exc`` is not one.
+
+    ``what`` names the cluster or call, so that an Unavailable message says which server failed.
+    """
+    prefix = f"{what}: " if what else ""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, ApiException):
+        if exc.status:
+            return from_status(int(exc.status), exc.body or _reason_status(exc), what=what)
+        return Unavailable(f"{prefix}{exc.reason or exc}")
+    if isinstance(exc, OpenApiException):
+        return BadRequest(f"{prefix}{exc}")
+    if isinstance(exc, ConfigException):
+        return Unavailable(f"{prefix}cluster configuration: {exc}")
+    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError | ssl.CertificateError):
+        return Unavailable(f"{prefix}TLS failure talking to the API server: {exc}")
+    if isinstance(exc, aiohttp.ClientConnectorError | ConnectionError):
+        return Unavailable(f"{prefix}API server unreachable: {exc}")
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        return Unavailable(f"{prefix}API server did not answer in time")
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return Unavailable(f"{prefix}API server connection failed: {exc.__class__.__name__}: {exc}")
+    return None
+
+
+def _reason_status(exc: ApiException) -> str:
+    """Watch errors carry only ``reason`` ("Expired: too old ...") and no body: rebuild a Status."""
+    reason, _, message = str(exc.reason or "").partition(": ")
+    return json.dumps({"reason": reason, "message": message or reason})
+
+
+@contextlib.contextmanager
+def translated(what: str = "") -> Iterator[None]:
+    """Run a block of client calls; client-library exceptions leave it as app.errors."""
+    try:
+        yield
+    except DomainError:
+        raise
+    except Exception as exc:
+        mapped = map_exception(exc, what=what)
+        if mapped is None:
+            raise
+        raise mapped from exc

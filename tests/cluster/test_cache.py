@@ -1,0 +1,162 @@
+"""The watch-fed cache against the sandbox: events within a second, readiness, restarts."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from app.cluster import SCOPES, Cluster, ClusterCache, ClusterRegistry, Expired
+from tests.cluster.conftest import eventually
+
+
+def policy(name: str, namespace: str, app: str = "web") -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": namespace},
+            "spec": {"podSelector": {"matchLabels": {"app": app}}}}
+
+
+async def test_cache_syncs_the_demo_and_reports_ready(registry: ClusterRegistry, cluster: Cluster) -> None:
+    assert registry.readiness()["sandbox"]["state"] == "stopped"
+    await registry.start()
+    assert registry.readiness()["sandbox"]["state"] in ("syncing", "ready")
+    assert await registry.wait_ready(10)
+    report = registry.readiness()["sandbox"]
+    assert report["ready"] is True and report["state"] == "ready" and report["error"] is None
+    assert set(report["kinds"]) == {s.key for s in SCOPES}
+    assert all(k["state"] == "ready" for k in report["kinds"].values())
+    assert report["kinds"]["nodes"]["objects"] >= 3
+
+    cache = cluster.cache
+    names = {ns["metadata"]["name"] for ns in cache.list("namespaces")}
+    assert {"default", "test-np", "kube-system"} <= names
+    assert cache.get("namespaces", None, "default") is not None
+    nginx = cache.get("deployments", "default", "nginx")
+    assert nginx["spec"]["template"]["metadata"]["labels"]["app"] == "nginx"
+    nginx_pods = [p for p in cache.list("Pod", "default") if p["metadata"]["labels"].get("app") == "nginx"]
+    assert nginx_pods and nginx_pods[0]["status"]["podIP"]
+    listed = {p["metadata"]["name"] for p in await cluster.list_pods("default")}
+    assert {p["metadata"]["name"] for p in cache.list("pods", "default")} == listed
+    assert cache.get("services", "default", "nginx") is not None
+    assert cache.terway_config() is not None and "eni_conf" in cache.terway_config()["data"]
+    assert cache.terway_daemonset()["metadata"]["name"] == "terway-eniip"
+    assert cache.list("configmaps") == [cache.terway_config()]  # only eni-config is cached
+
+
+async def test_watch_events_reach_the_cache_within_a_second(
+    registry: ClusterRegistry, cluster: Cluster, scratch: str
+) -> None:
+    cache = cluster.cache
+    await registry.start()
+    assert await cache.wait_ready(10)
+    version = cache.version
+
+    await cluster.create_network_policy(policy("web", scratch))
+    started = time.monotonic()
+    await eventually(lambda: cache.network_policy(scratch, "web"), within=1.0)
+    assert time.monotonic() - started < 1.0
+    assert cache.version > version
+    assert [p.name for p in cache.network_policies(scratch)] == ["web"]
+    assert "web" in {p.name for p in cache.network_policies()}
+    assert cache.get("networkpolicies", scratch, "web")["spec"]["policyTypes"] == ["Ingress"]
+
+    changed = await cluster.get_network_policy(scratch, "web")
+    changed.spec.pod_selector.match_labels = {"app": "api"}
+    await cluster.replace_network_policy(changed)
+    await eventually(
+        lambda: cache.network_policy(scratch, "web").spec.pod_selector.match_labels == {"app": "api"},
+        within=1.0,
+    )
+
+    await cluster.delete_network_policy(scratch, "web")
+    await eventually(lambda: cache.network_policy(scratch, "web") is None, within=1.0)
+    assert cache.network_policies(scratch) == []
+    assert cache.get("networkpolicies", scratch, "web") is None
+
+    # A Deployment's pods (made by the sandbox's controller) arrive too.
+    await cluster.create("deployments", {
+        "metadata": {"name": "api"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "api"}},
+                 "template": {"metadata": {"labels": {"app": "api"}},
+                              "spec": {"containers": [{"name": "c", "image": "busybox"}]}}},
+    }, namespace=scratch)
+    await eventually(lambda: len(cache.list("pods", scratch)) == 2, within=2.0)
+    assert cache.get("deployments", scratch, "api") is not None
+
+
+async def test_wait_changed_wakes_on_a_change(
+    registry: ClusterRegistry, cluster: Cluster, scratch: str
+) -> None:
+    cache = cluster.cache
+    await registry.start()
+    assert await cache.wait_ready(10)
+    since = cache.version
+    assert await cache.wait_changed(since, 0.05) == since  # nothing happened: times out
+    assert await cache.wait_changed(since - 1, 5) == since  # already past: at once
+
+    await cluster.create_network_policy(policy("notify", scratch))
+    started = time.monotonic()
+    after = await cache.wait_changed(since, 5)
+    assert after > since and time.monotonic() - started < 1.0
+    await eventually(lambda: cache.kind_version("networkpolicies") > since, within=1.0)
+
+
+async def test_cache_recovers_after_the_sandbox_restarts(fresh_sandbox: Any) -> None:
+    registry = await ClusterRegistry.from_kubeconfig(fresh_sandbox.kubeconfig_path)
+    cluster = registry.get("sandbox")
+    cache = cluster.cache
+    try:
+        await registry.start()
+        assert await cache.wait_ready(10)
+        await cluster.create_network_policy(policy("before", "default"))
+        await eventually(lambda: cache.network_policy("default", "before"), within=1.0)
+
+        fresh_sandbox.stop()
+        report = await eventually(
+            lambda: (r := registry.readiness()["sandbox"])["state"] == "error" and r, within=5.0
+        )
+        assert report["ready"] is False and report["error"]
+        assert cache.network_policy("default", "before") is not None  # the last known state stays
+
+        fresh_sandbox.start()
+        # Made before the cache is back: the re-list must bring it.
+        await cluster.create_network_policy(policy("during", "default"))
+        await eventually(lambda: cache.ready, within=10.0)
+        await eventually(lambda: cache.network_policy("default", "during"), within=2.0)
+        # Made after: the new watch must bring it within a second.
+        await cluster.create_network_policy(policy("after", "default"))
+        await eventually(lambda: cache.network_policy("default", "after"), within=1.0)
+        assert {p.name for p in cache.network_policies("default")} == {"before", "during", "after"}
+        assert registry.readiness()["sandbox"]["error"] is None
+    finally:
+        await registry.close()
+
+
+async def test_a_watch_from_a_version_too_old_is_expired(fresh_sandbox: Any) -> None:
+    registry = await ClusterRegistry.from_kubeconfig(fresh_sandbox.kubeconfig_path)
+    cluster = registry.get("sandbox")
+    try:
+        fresh_sandbox.restart()  # the restarted server keeps no event history before now
+        try:
+            async for _event in cluster.watch("pods", resource_version="1", timeout_seconds=5):
+                raise AssertionError("no event expected")
+        except Expired as exc:
+            assert "too old resource version" in exc.message
+        else:
+            raise AssertionError("Expired expected")
+    finally:
+        await registry.close()
+
+
+async def test_relist_follows_continue_tokens(cluster: Cluster, scratch: str) -> None:
+    for i in range(5):
+        await cluster.create_network_policy(policy(f"p{i}", scratch))
+    small_pages = ClusterCache(cluster, page_size=1)
+    try:
+        await small_pages.start()
+        assert await small_pages.wait_ready(10)
+        assert sorted(p.name for p in small_pages.network_policies(scratch)) == [f"p{i}" for i in range(5)]
+        listed = {p["metadata"]["name"] for p in await cluster.list_pods("default")}
+        assert len(listed) >= 2
+        assert {p["metadata"]["name"] for p in small_pages.list("pods", "default")} == listed
+    finally:
+        await small_pages.stop()
+    assert small_pages.state == "stopped"

@@ -1,0 +1,248 @@
+"""Every Cluster call, through kubernetes_asyncio over HTTPS against the sandbox."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from app.cluster import Cluster
+from app.errors import AlreadyExists, BadRequest, Conflict, Invalid, NotFound
+from app.policies.model import NetworkPolicy
+
+CONTAINER = {"name": "main", "image": "busybox:1.36", "ports": [{"name": "http", "containerPort": 8080}]}
+
+
+def template(app: str) -> dict[str, Any]:
+    return {"metadata": {"labels": {"app": app}}, "spec": {"containers": [copy.deepcopy(CONTAINER)]}}
+
+
+def workload_spec(kind: str, app: str) -> dict[str, Any]:
+    selector = {"matchLabels": {"app": app}}
+    if kind == "deployments":
+        return {"replicas": 1, "selector": selector, "template": template(app)}
+    if kind == "statefulsets":
+        return {"replicas": 1, "serviceName": app, "selector": selector, "template": template(app)}
+    if kind == "daemonsets":
+        return {"selector": selector, "template": template(app)}
+    job_template = template(app)
+    job_template["spec"]["restartPolicy"] = "Never"
+    if kind == "jobs":
+        return {"template": job_template}
+    return {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": job_template}}}
+
+
+def manifest(kind: str, name: str) -> dict[str, Any]:
+    """A small valid object of each kind."""
+    obj: dict[str, Any] = {"metadata": {"name": name, "labels": {"app": name}}}
+    if kind == "pods":
+        obj["spec"] = {"containers": [copy.deepcopy(CONTAINER)]}
+    elif kind == "services":
+        obj["spec"] = {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": 8080}]}
+    elif kind == "configmaps":
+        obj["data"] = {"key": "value"}
+    elif kind == "networkpolicies":
+        obj["spec"] = {"podSelector": {"matchLabels": {"app": name}}, "ingress": [{"ports": [{"port": 80}]}]}
+    else:
+        obj["spec"] = workload_spec(kind, name)
+    return obj
+
+
+NAMESPACED = [
+    "pods", "services", "configmaps", "deployments", "statefulsets", "daemonsets", "jobs", "cronjobs",
+    "networkpolicies",
+]
+
+
+async def test_reads_the_seeded_demo(cluster: Cluster) -> None:
+    namespaces = {ns["metadata"]["name"]: ns for ns in await cluster.list_namespaces()}
+    assert {"default", "test-np", "kube-system"} <= set(namespaces)
+    assert namespaces["test-np"]["metadata"]["labels"]["kubernetes.io/metadata.name"] == "test-np"
+    assert (await cluster.get_namespace("default"))["kind"] == "Namespace"
+
+    nginx = await cluster.list_pods("default", label_selector="app=nginx")
+    assert nginx and all(p["metadata"]["labels"]["app"] == "nginx" for p in nginx)
+    assert all(p["status"].get("podIP") for p in nginx)
+    assert all(p["kind"] == "Pod" and p["apiVersion"] == "v1" for p in nginx)
+    assert len(await cluster.list_pods()) >= len(nginx)
+
+    deployments = {d["metadata"]["name"] for d in await cluster.list_workloads("Deployment", "default")}
+    assert {"nginx", "busybox"} <= deployments
+    assert (await cluster.get_workload("Deployment", "default", "nginx"))["kind"] == "Deployment"
+    daemonsets = await cluster.list_workloads("daemonsets", "kube-system")
+    assert "terway-eniip" in {d["metadata"]["name"] for d in daemonsets}
+    for kind in ("StatefulSet", "Job", "CronJob"):
+        assert isinstance(await cluster.list_workloads(kind), list)
+    with pytest.raises(BadRequest):
+        await cluster.list_workloads("Pod")
+
+    assert "nginx" in {s["metadata"]["name"] for s in await cluster.list_services("default")}
+    assert (await cluster.get_service("default", "nginx"))["spec"]["ports"][0]["port"] == 80
+    nodes = await cluster.list_nodes()
+    assert len(nodes) >= 3
+    assert (await cluster.get_node(nodes[0]["metadata"]["name"]))["status"]["nodeInfo"]["kernelVersion"]
+    eni = await cluster.get_configmap("kube-system", "eni-config")
+    assert "eni_conf" in eni["data"]
+    assert (await cluster.server_version())["gitVersion"]
+
+
+@pytest.mark.parametrize("kind", NAMESPACED)
+async def test_crud_of_each_namespaced_kind(cluster: Cluster, scratch: str, kind: str) -> None:
+    name = f"x-{kind[:6]}"
+    created = (await cluster.create(kind, manifest(kind, name), namespace=scratch)).object
+    meta = created["metadata"]
+    assert meta["namespace"] == scratch and meta["uid"] and meta["resourceVersion"]
+
+    fetched = await cluster.get_object(kind, scratch, name)
+    assert fetched["metadata"]["uid"] == meta["uid"]
+    assert name in {o["metadata"]["name"] for o in await cluster.list_objects(kind, scratch)}
+    selected = await cluster.list_objects(kind, label_selector=f"app={name}")
+    assert {o["metadata"]["name"] for o in selected} == {name}
+
+    fetched["metadata"]["labels"]["changed"] = "yes"
+    replaced = (await cluster.replace(kind, fetched)).object
+    assert replaced["metadata"]["labels"]["changed"] == "yes"
+    assert int(replaced["metadata"]["resourceVersion"]) > int(meta["resourceVersion"])
+
+    with pytest.raises(AlreadyExists):
+        await cluster.create(kind, manifest(kind, name), namespace=scratch)
+
+    await cluster.delete(kind, scratch, name)
+    with pytest.raises(NotFound):
+        await cluster.get_object(kind, scratch, name)
+    with pytest.raises(NotFound):
+        await cluster.delete(kind, scratch, name)
+
+
+async def test_crud_of_cluster_scoped_kinds(cluster: Cluster, scratch: str) -> None:
+    node = {"metadata": {"name": f"node-{scratch}", "labels": {"type": "virtual-kubelet"}}}
+    created = (await cluster.create("nodes", node)).object
+    assert created["metadata"]["uid"]
+    created["metadata"]["labels"]["extra"] = "1"
+    assert (await cluster.replace("nodes", created)).object["metadata"]["labels"]["extra"] == "1"
+    await cluster.delete("nodes", None, f"node-{scratch}")
+    with pytest.raises(NotFound):
+        await cluster.get_node(f"node-{scratch}")
+
+    ns = await cluster.get_namespace(scratch)
+    assert ns["metadata"]["labels"]["kubernetes.io/metadata.name"] == scratch
+
+
+async def test_network_policy_round_trip_as_the_model(cluster: Cluster, scratch: str) -> None:
+    policy = NetworkPolicy.from_dict(
+        {"metadata": {"name": "web", "namespace": scratch, "annotations": {"note": "kept"}},
+         "spec": {"podSelector": {"matchLabels": {"app": "web"}},
+                  "ingress": [{"from": [{"podSelector": {}}], "ports": [{"port": 80}]}]}}
+    )
+    result = await cluster.create_network_policy(policy)
+    stored = result.policy
+    assert isinstance(stored, NetworkPolicy)
+    assert stored.metadata.annotations == {"note": "kept"}
+    # The API server's defaulting: protocol TCP, policyTypes [Ingress].
+    assert stored.spec.ingress and stored.spec.ingress[0].ports
+    assert stored.spec.ingress[0].ports[0].protocol == "TCP"
+    assert stored.spec.policy_types == ["Ingress"]
+    assert result.warnings == []
+
+    got = await cluster.get_network_policy(scratch, "web")
+    assert got.metadata.resource_version == stored.metadata.resource_version
+    assert [p.name for p in await cluster.list_network_policies(scratch)] == ["web"]
+    assert "web" in {p.name for p in await cluster.list_network_policies()}
+
+    got.spec.policy_types = ["Ingress", "Egress"]
+    replaced = (await cluster.replace_network_policy(got)).policy
+    assert replaced.spec.policy_types == ["Ingress", "Egress"]
+    assert replaced.metadata.generation == 2
+
+    rv = replaced.metadata.resource_version
+    deleted = await cluster.delete_network_policy(scratch, "web", resource_version=rv)
+    assert not deleted.dry_run
+    with pytest.raises(NotFound, match="web"):
+        await cluster.get_network_policy(scratch, "web")
+
+
+async def test_stale_resource_version_is_a_conflict(cluster: Cluster, scratch: str) -> None:
+    body = manifest("networkpolicies", "web") | {"metadata": {"name": "web", "namespace": scratch}}
+    await cluster.create_network_policy(body)
+    first = await cluster.get_network_policy(scratch, "web")
+    second = first.model_copy(deep=True)
+    first.metadata.labels = {"by": "first"}
+    await cluster.replace_network_policy(first)
+
+    second.metadata.labels = {"by": "second"}
+    with pytest.raises(Conflict, match="the object has been modified"):
+        await cluster.replace_network_policy(second)
+    with pytest.raises(Conflict):
+        await cluster.delete_network_policy(scratch, "web", resource_version=second.metadata.resource_version)
+    assert (await cluster.get_network_policy(scratch, "web")).metadata.labels == {"by": "first"}
+
+
+async def test_invalid_policy_reports_field_paths(cluster: Cluster, scratch: str) -> None:
+    bad = {
+        "metadata": {"name": "bad", "namespace": scratch},
+        "spec": {
+            "podSelector": {},
+            "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/33"}}]}],
+            "egress": [{"ports": [{"protocol": "ICMP", "port": 80}]}],
+        },
+    }
+    with pytest.raises(Invalid) as info:
+        await cluster.create_network_policy(bad)
+    fields = [c.field for c in info.value.causes]
+    assert "spec.ingress[0].from[0].ipBlock.cidr" in fields
+    assert "spec.egress[0].ports[0].protocol" in fields
+    assert {c.type for c in info.value.causes} <= {"FieldValueInvalid", "FieldValueNotSupported"}
+    assert 'NetworkPolicy.networking.k8s.io "bad" is invalid' in info.value.message
+    assert "spec.ingress[0].from[0].ipBlock.cidr" in info.value.message
+    cidr = next(c for c in info.value.causes if c.field.endswith("ipBlock.cidr"))
+    assert cidr.message.startswith("Invalid value")
+    with pytest.raises(NotFound):
+        await cluster.get_network_policy(scratch, "bad")
+
+
+async def test_invalid_on_replace_too(cluster: Cluster, scratch: str) -> None:
+    created = (await cluster.create_network_policy({"metadata": {"name": "p", "namespace": scratch},
+                                                    "spec": {"podSelector": {}}})).policy
+    data = created.to_dict()
+    data["spec"]["policyTypes"] = ["Sideways"]
+    with pytest.raises(Invalid) as info:
+        await cluster.replace_network_policy(data)
+    assert [c.field for c in info.value.causes] == ["spec.policyTypes[0]"]
+
+
+async def test_dry_run_stores_nothing(cluster: Cluster, scratch: str) -> None:
+    body = {"metadata": {"name": "dry", "namespace": scratch}, "spec": {"podSelector": {}}}
+    result = await cluster.create_network_policy(body, dry_run=True)
+    assert result.dry_run and result.policy.name == "dry"
+    with pytest.raises(NotFound):
+        await cluster.get_network_policy(scratch, "dry")
+
+    stored = (await cluster.create_network_policy(body)).policy
+    changed = stored.model_copy(deep=True)
+    changed.metadata.labels = {"dry": "run"}
+    preview = await cluster.replace_network_policy(changed, dry_run=True)
+    assert preview.policy.metadata.labels == {"dry": "run"}
+    again = await cluster.get_network_policy(scratch, "dry")
+    assert again.metadata.labels is None
+    assert again.metadata.resource_version == stored.metadata.resource_version
+
+    await cluster.delete_network_policy(scratch, "dry", dry_run=True)
+    assert (await cluster.get_network_policy(scratch, "dry")).name == "dry"
+
+    with pytest.raises(Invalid):  # a dry run validates like the real thing
+        await cluster.create_network_policy(
+            {"metadata": {"name": "dry2", "namespace": scratch},
+             "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "nope"}}]}]}},
+            dry_run=True,
+        )
+
+
+async def test_writes_return_the_api_servers_warnings(cluster: Cluster, scratch: str) -> None:
+    body = {"metadata": {"name": "lenient", "namespace": scratch},
+            "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.1/8"}}]}]}}
+    preview = await cluster.create_network_policy(body, dry_run=True)
+    assert any("spec.ingress[0].from[0].ipBlock.cidr" in w for w in preview.warnings)
+    created = await cluster.create_network_policy(body)
+    assert created.warnings == preview.warnings
+    assert created.policy.spec.ingress and created.policy.spec.ingress[0].from_
