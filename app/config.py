@@ -29,6 +29,38 @@ class Settings(BaseSettings):
 
     secret_key: str = "development-only-secret-key"
 
+    # Accounts (app/accounts): the first admin's password (generated and logged when empty),
+    # session lifetimes in seconds, the Secure cookie flag (also set whenever the request is
+    # https), and login throttling (this many failures within the window → 429).
+    admin_password: str = ""
+    session_idle_timeout: int = 30 * 60
+    session_absolute_timeout: int = 12 * 60 * 60
+    cookie_secure: bool = False
+    login_max_failures: int = 5
+    login_failure_window: int = 5 * 60
+
+    # OpenID Connect login (off unless a discovery URL is set). Groups from `oidc_groups_claim`
+    # (ID token, else userinfo) map to roles and to a team; a user in no mapped team is refused
+    # unless `oidc_default_team` is set. Maps come as JSON in the environment, e.g.
+    # NETPOL_OIDC_ROLE_MAP='{"platform-admins": ["admin", "approver"], "devs": ["operator"]}'.
+    oidc_discovery_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile email groups"
+    oidc_groups_claim: str = "groups"
+    oidc_role_map: dict[str, list[str]] = {}
+    oidc_team_map: dict[str, str] = {}
+    oidc_default_roles: list[str] = ["viewer"]
+    oidc_default_team: str = ""
+    oidc_label: str = "Single sign-on"
+
+    # REST API (app/api): OIDC access tokens must name this audience (default: the client id);
+    # each caller (token, or user) may make `api_rate_burst` requests at once, refilled at
+    # `api_rate_per_second` (per console process).
+    oidc_api_audience: str = ""
+    api_rate_per_second: float = 10.0
+    api_rate_burst: int = 60
+
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.database_url:

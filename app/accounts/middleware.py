@@ -1,0 +1,134 @@
+"""Who is asking, whether they may, and CSRF — for every HTTP request, before any route runs.
+
+- The session cookie is resolved to a user (``scope["netpol.auth"]``, read by ``app.accounts.deps``).
+- Every page except the public ones needs a signed-in user: HTML requests are redirected to
+  ``/login?next=...``, htmx requests get ``HX-Redirect``. Paths under ``/api/`` are left to the
+  API, which authenticates ``Authorization: Bearer`` (or the session) and answers 401 itself.
+- Every POST/PUT/PATCH/DELETE made with a session cookie must carry the session's CSRF token in
+  the ``X-CSRF-Token`` header or the form field ``csrf_token``; otherwise 403. Bearer requests
+  carry no ambient credentials, so they need none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.accounts import sessions
+from app.accounts.sessions import Auth
+
+AUTH_SCOPE_KEY = "netpol.auth"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+PUBLIC_PATHS = frozenset({
+    "/login", "/login/oidc", "/auth/callback", "/healthz", "/readyz", "/favicon.ico", "/language",
+    "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
+})
+PUBLIC_PREFIXES = ("/static/",)
+# Posting the login form needs no session (there is none yet); SameSite=Lax guards it.
+CSRF_EXEMPT = frozenset({"/login"})
+API_PREFIX = "/api/"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        settings = state.settings
+        headers = Headers(scope=scope)
+        path: str = scope["path"]
+        # Only the API takes bearer tokens; elsewhere the header is ignored, so a page that forgot
+        # its dependency is still behind the login.
+        api = path.startswith(API_PREFIX)
+        auth = Auth(bearer=api and headers.get("authorization", "").lower().startswith("bearer "))
+        session_id = None
+        if not auth.bearer:
+            session_id = sessions.session_id_from_cookie(settings, Request(scope).cookies.get(
+                sessions.COOKIE_NAME))
+        if session_id:
+            async with state.sessions() as db:
+                loaded = await sessions.load(db, settings, session_id)
+                await db.commit()
+            if loaded is not None:
+                auth.session, auth.user = loaded
+        scope[AUTH_SCOPE_KEY] = auth
+
+        if not (is_public(path) or api or auth.user is not None):
+            await _login_required(scope, headers)(scope, receive, send)
+            return
+        if scope["method"] in SAFE_METHODS or auth.bearer or path in CSRF_EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        token = headers.get("x-csrf-token")
+        if token is None and headers.get("content-type", "").startswith(FORM_TYPES):
+            token, receive = await _form_token(scope, receive)
+        if auth.session is not None and not sessions.csrf_matches(auth.session, token):
+            await _csrf_refused(headers)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _login_required(scope: Scope, headers: Headers) -> Response:
+    query = scope["query_string"].decode("latin-1")
+    target = scope["path"] + (f"?{query}" if query else "")
+    if scope["method"] not in SAFE_METHODS:
+        target = "/"
+    location = "/login?next=" + quote(target, safe="/")
+    if headers.get("hx-request"):
+        return PlainTextResponse("Sign in first.", status_code=401, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+def _csrf_refused(headers: Headers) -> Response:
+    message = "The form has expired or did not come from this console (CSRF check failed). Reload the page."
+    if "text/html" in headers.get("accept", "") and not headers.get("hx-request"):
+        return HTMLResponse(f"<!doctype html><title>Forbidden</title><p>{message}</p>", status_code=403)
+    return PlainTextResponse(message, status_code=403)
+
+
+async def _form_token(scope: Scope, receive: Receive) -> tuple[str | None, Receive]:
+    """Read the ``csrf_token`` form field, then give the route a ``receive`` replaying the body."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    async def parse_receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    token: Any = None
+    try:
+        form = await Request(scope, parse_receive).form()
+        token = form.get("csrf_token")
+        await form.close()
+    except Exception:  # a malformed body: no token; the route will report the body itself
+        token = None
+    return (token if isinstance(token, str) else None), replay
