@@ -1,0 +1,250 @@
+"""Recording and reading the audit log; the diff between an entry's before and after.
+
+``record`` adds an entry to the caller's session and flushes: it commits or rolls back with the
+change it describes, so the log never claims a write that did not happen. A refused or failed
+write is recorded with ``record_detached``, in a transaction of its own, because the caller's
+transaction is about to be rolled back.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.audit.models import OUTCOMES, VIAS, AuditEntry
+from app.errors import BadRequest, NotFound
+from app.policies.model import dump_yaml
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def to_yaml(obj: Mapping[str, Any] | None) -> str | None:
+    """The object as YAML for the log; ``metadata.managedFields`` is left out (noise in a diff)."""
+    if obj is None:
+        return None
+    data = dict(obj)
+    meta = data.get("metadata")
+    if isinstance(meta, Mapping) and "managedFields" in meta:
+        data["metadata"] = {k: v for k, v in meta.items() if k != "managedFields"}
+    return dump_yaml(data)
+
+
+def _entry(
+    actor: str, via: str, cluster: str, namespace: str, kind: str, name: str, action: str,
+    outcome: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, message: str,
+) -> AuditEntry:
+    if via not in VIAS:
+        raise ValueError(f"via must be one of {VIAS}, not {via!r}")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+    return AuditEntry(
+        actor=actor, via=via, cluster=cluster or "", namespace=namespace or "", kind=kind or "",
+        name=name or "", action=action, outcome=outcome, message=message or "",
+        before_yaml=to_yaml(before), after_yaml=to_yaml(after),
+    )
+
+
+async def record(
+    session: AsyncSession,
+    actor: str,
+    via: str,
+    cluster: str,
+    namespace: str,
+    kind: str,
+    name: str,
+    action: str,
+    outcome: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    message: str = "",
+) -> AuditEntry:
+    """Add one entry to ``session`` (flushed, not committed: it shares the caller's transaction).
+
+    ``via`` is ``console``, ``api`` or ``cli``; ``outcome`` is ``success`` or ``failure``;
+    ``before``/``after`` are the object as dicts (None for a create's before or a delete's after).
+    """
+    entry = _entry(actor, via, cluster, namespace, kind, name, action, outcome, before, after, message)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def record_detached(
+    sessions: async_sessionmaker[AsyncSession],
+    actor: str,
+    via: str,
+    cluster: str,
+    namespace: str,
+    kind: str,
+    name: str,
+    action: str,
+    outcome: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    message: str = "",
+) -> AuditEntry:
+    """Like ``record``, in a new session committed at once: for failures whose own transaction is
+    rolled back. Roll that transaction back *before* calling this (on SQLite an open write
+    transaction would lock this one out)."""
+    async with sessions() as session:
+        entry = await record(session, actor, via, cluster, namespace, kind, name, action, outcome,
+                             before, after, message)
+        await session.commit()
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit page and ``GET /api/v1/audit`` filter by; empty strings mean "any".
+
+    ``cluster``, ``namespace``, ``actor``, ``kind``, ``action``, ``outcome`` and ``via`` match
+    exactly; ``name`` matches any object whose name contains it (case-insensitive).
+    """
+
+    cluster: str = ""
+    namespace: str = ""
+    actor: str = ""
+    name: str = ""
+    kind: str = ""
+    action: str = ""
+    outcome: str = ""
+    via: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, stmt: Select[AuditEntry]) -> Select[AuditEntry]:
+        for column, value in (
+            (AuditEntry.cluster, self.cluster), (AuditEntry.namespace, self.namespace),
+            (AuditEntry.actor, self.actor), (AuditEntry.kind, self.kind),
+            (AuditEntry.action, self.action), (AuditEntry.outcome, self.outcome),
+            (AuditEntry.via, self.via),
+        ):
+            if value:
+                stmt = stmt.where(column == value)
+        if self.name:
+            stmt = stmt.where(func.lower(AuditEntry.name).contains(self.name.lower(), autoescape=True))
+        if self.since is not None:
+            stmt = stmt.where(AuditEntry.at >= self.since)
+        if self.until is not None:
+            stmt = stmt.where(AuditEntry.at < self.until)
+        return stmt
+
+
+@dataclass
+class AuditPage:
+    """One page of entries, newest first; ``continue_token`` fetches the next (None at the end)."""
+
+    entries: list[AuditEntry]
+    continue_token: str | None = None
+    filters: AuditFilter = field(default_factory=AuditFilter)
+
+
+def _cursor(token: str) -> int:
+    try:
+        value = int(token)
+    except ValueError:
+        raise BadRequest(f"invalid continue token {token!r}") from None
+    if value < 1:
+        raise BadRequest(f"invalid continue token {token!r}")
+    return value
+
+
+async def query(
+    session: AsyncSession,
+    filters: AuditFilter | None = None,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    continue_token: str | None = None,
+) -> AuditPage:
+    """Entries matching ``filters``, newest first.
+
+    Page with ``continue_token`` (the previous page's; stable while entries are being added) or
+    with ``offset``. ``limit`` is clamped to 1..500.
+    """
+    filters = filters or AuditFilter()
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    stmt = filters.apply(select(AuditEntry)).order_by(AuditEntry.id.desc())
+    if continue_token:
+        stmt = stmt.where(AuditEntry.id < _cursor(continue_token))
+    elif offset > 0:
+        stmt = stmt.offset(offset)
+    rows = list((await session.execute(stmt.limit(limit + 1))).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return AuditPage(rows, str(rows[-1].id) if more and rows else None, filters)
+
+
+async def history(
+    session: AsyncSession, cluster: str, namespace: str, name: str, *, kind: str = "NetworkPolicy",
+    limit: int = DEFAULT_LIMIT,
+) -> list[AuditEntry]:
+    """The recorded changes of one object (exact cluster, namespace, name and kind), newest first."""
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.cluster == cluster, AuditEntry.namespace == namespace,
+               AuditEntry.name == name, AuditEntry.kind == kind)
+        .order_by(AuditEntry.id.desc())
+        .limit(max(1, min(limit, MAX_LIMIT)))
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def get_entry(session: AsyncSession, entry_id: int) -> AuditEntry:
+    entry = await session.get(AuditEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"audit entry {entry_id} not found")
+    return entry
+
+
+def entry_dict(entry: AuditEntry, *, with_diff: bool = False) -> dict[str, Any]:
+    """The entry as plain data (for ``GET /api/v1/audit``)."""
+    data: dict[str, Any] = {
+        "id": entry.id, "at": entry.at.isoformat(), "actor": entry.actor, "via": entry.via,
+        "cluster": entry.cluster, "namespace": entry.namespace, "kind": entry.kind, "name": entry.name,
+        "action": entry.action, "outcome": entry.outcome, "message": entry.message,
+        "before": entry.before_yaml, "after": entry.after_yaml,
+    }
+    if with_diff:
+        data["diff"] = entry_diff(entry)
+    return data
+
+
+def unified_diff(before: str | None, after: str | None, *, label: str = "") -> str:
+    """A unified diff (difflib) from ``before`` to ``after``; empty when they are equal."""
+    a = (before or "").splitlines(keepends=True)
+    b = (after or "").splitlines(keepends=True)
+    prefix = f"{label} " if label else ""
+    lines = difflib.unified_diff(a, b, fromfile=f"{prefix}(before)", tofile=f"{prefix}(after)", n=3)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def entry_diff(entry: AuditEntry) -> str:
+    """The entry's before → after as a unified diff."""
+    label = "/".join(p for p in (entry.namespace, entry.name) if p)
+    return unified_diff(entry.before_yaml, entry.after_yaml, label=label)
+
+
+def diff_lines(text: str) -> list[tuple[str, str]]:
+    """Classify each diff line for display: ("add" | "del" | "hunk" | "file" | "ctx", line)."""
+    out: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        if line.startswith(("+++", "---")):
+            kind = "file"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "ctx"
+        out.append((kind, line))
+    return out

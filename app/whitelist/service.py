@@ -1,0 +1,328 @@
+"""The Quota Center's rules: submitting applications, deciding them, and the gating of writes.
+
+Functions take an ``AsyncSession`` and flush; the caller commits (one unit of work per request or
+command). Each successful submit or decision adds its audit entry to the same transaction.
+
+Rules:
+- Anyone signed in may apply, for a cluster and a team; a (cluster, team) with a Pending or
+  Approved application cannot apply again.
+- Only approvers decide (``has_role("approver")``, which admins hold too); nobody decides an
+  application they submitted. Approve and reject need a Pending application, revoke an Approved
+  one. Every decision is kept in ``whitelist_decisions``; nothing is deleted.
+- A decision is one conditional UPDATE on (id, status, version): of two approvers deciding at
+  the same moment exactly one changes the row, the other gets ``Conflict`` naming the winner.
+- Gating: a console write to a cluster needs an Approved application of the writer's team for
+  that cluster; API writes too when the admin setting ``api_gated`` is on. CLI writes are not
+  gated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+from sqlalchemy import column, exists, select, table, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.accounts.models import utcnow
+from app.audit import service as audit
+from app.errors import AlreadyExists, Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.whitelist.models import (
+    ACTIONS,
+    APPROVE,
+    APPROVED,
+    PENDING,
+    REJECT,
+    REVOKE,
+    STATUSES,
+    WhitelistApplication,
+    WhitelistDecision,
+)
+
+KIND = "WhitelistApplication"
+APPLY_PATH = "/whitelist"
+MAX_REASON = 2000
+MAX_COMMENT = 2000
+
+# The outcome of each action, and the status it needs.
+_RESULT = {APPROVE: APPROVED, REJECT: "Rejected", REVOKE: "Revoked"}
+_NEEDS = {APPROVE: PENDING, REJECT: PENDING, REVOKE: APPROVED}
+_PAST = {APPROVE: "approved", REJECT: "rejected", REVOKE: "revoked"}
+
+
+class Principal(Protocol):
+    """Who acts: ``app.accounts.models.User`` fits, and so does ``Actor``."""
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def team(self) -> str: ...
+
+    def has_role(self, role: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A principal without a user row (the CLI, tests, API callers that carry roles)."""
+
+    username: str
+    team: str = ""
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles or "admin" in self.roles
+
+
+class NotWhitelisted(Forbidden):
+    """A console write refused because the team's application for the cluster is not approved."""
+
+    def __init__(self, cluster: str, team: str) -> None:
+        self.cluster = cluster
+        self.team = team
+        self.apply_url = apply_url(cluster)
+        super().__init__(
+            f"Team {team} has no approved whitelist application for cluster {cluster}: "
+            f"apply in the Quota Center ({self.apply_url})"
+        )
+
+
+def apply_url(cluster: str = "") -> str:
+    """Where the Quota Center's application form is (relative to the console's root)."""
+    return APPLY_PATH + ("?" + urlencode({"cluster": cluster}) if cluster else "")
+
+
+def application_dict(app: WhitelistApplication) -> dict[str, Any]:
+    """The application as plain data (for the audit log's YAML and the API)."""
+    return {
+        "id": app.id,
+        "cluster": app.cluster,
+        "team": app.team,
+        "requester": app.requester,
+        "reason": app.reason,
+        "submittedAt": app.submitted_at.isoformat() if app.submitted_at else None,
+        "status": app.status,
+        "decidedBy": app.decided_by,
+        "decidedAt": app.decided_at.isoformat() if app.decided_at else None,
+        "comment": app.comment,
+        "version": app.version,
+    }
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+async def get_application(session: AsyncSession, app_id: int) -> WhitelistApplication:
+    app = await session.get(WhitelistApplication, app_id)
+    if app is None:
+        raise NotFound(f"whitelist application #{app_id} not found")
+    return app
+
+
+async def list_applications(
+    session: AsyncSession, *, status: str = "", cluster: str = "", team: str = "", requester: str = "",
+    limit: int = 200, offset: int = 0,
+) -> list[WhitelistApplication]:
+    """Applications, newest first; empty filters match everything."""
+    if status and status not in STATUSES:
+        raise Invalid(f"unknown status {status!r}", [FieldError(
+            "status", "FieldValueNotSupported", f"supported values: {', '.join(STATUSES)}", status)])
+    stmt = select(WhitelistApplication).order_by(WhitelistApplication.id.desc())
+    for col, value in ((WhitelistApplication.status, status), (WhitelistApplication.cluster, cluster),
+                       (WhitelistApplication.team, team), (WhitelistApplication.requester, requester)):
+        if value:
+            stmt = stmt.where(col == value)
+    stmt = stmt.limit(max(1, min(limit, 1000))).offset(max(0, offset))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def decisions(session: AsyncSession, app_id: int) -> list[WhitelistDecision]:
+    """Every decision taken on the application, oldest first."""
+    stmt = (select(WhitelistDecision).where(WhitelistDecision.application_id == app_id)
+            .order_by(WhitelistDecision.id))
+    return list((await session.execute(stmt)).scalars())
+
+
+# -------------------------------------------------------------------------------------- submitting
+
+
+async def submit(
+    session: AsyncSession, cluster: str, team: str, requester: str, reason: str, *,
+    via: str = "console", clusters: Collection[str] | None = None,
+) -> WhitelistApplication:
+    """A new Pending application. ``clusters``, when given, are the names that may be chosen."""
+    cluster, team, reason = cluster.strip(), team.strip(), reason.strip()
+    causes: list[FieldError] = []
+    if not cluster:
+        causes.append(FieldError("cluster", "FieldValueRequired"))
+    elif clusters is not None and cluster not in clusters:
+        causes.append(FieldError("cluster", "FieldValueNotSupported",
+                                 f"supported values: {', '.join(sorted(clusters))}", cluster))
+    if not team:
+        causes.append(FieldError("team", "FieldValueRequired"))
+    if not reason:
+        causes.append(FieldError("reason", "FieldValueRequired"))
+    elif len(reason) > MAX_REASON:
+        causes.append(FieldError("reason", "FieldValueTooLong", f"at most {MAX_REASON} characters"))
+    if causes:
+        raise Invalid("the application is invalid: " + ", ".join(str(c) for c in causes), causes)
+    open_one = (await session.execute(
+        select(WhitelistApplication).where(
+            WhitelistApplication.cluster == cluster, WhitelistApplication.team == team,
+            WhitelistApplication.status.in_((PENDING, APPROVED)),
+        ).order_by(WhitelistApplication.id).limit(1)
+    )).scalar_one_or_none()
+    if open_one is not None:
+        raise AlreadyExists(
+            f"Team {team} already has an application for cluster {cluster}: "
+            f"#{open_one.id} is {open_one.status}"
+        )
+    app = WhitelistApplication(cluster=cluster, team=team, requester=requester, reason=reason,
+                               submitted_at=utcnow(), status=PENDING, comment="", version=1)
+    session.add(app)
+    await session.flush()
+    await audit.record(session, requester, via, cluster, "", KIND, str(app.id), "application.submit",
+                       "success", None, application_dict(app))
+    return app
+
+
+# --------------------------------------------------------------------------------------- deciding
+
+
+async def approve(session: AsyncSession, app_id: int, actor: Principal, comment: str = "", *,
+                  version: int | None = None, via: str = "console") -> WhitelistApplication:
+    return await decide(session, app_id, APPROVE, actor, comment, version=version, via=via)
+
+
+async def reject(session: AsyncSession, app_id: int, actor: Principal, comment: str = "", *,
+                 version: int | None = None, via: str = "console") -> WhitelistApplication:
+    return await decide(session, app_id, REJECT, actor, comment, version=version, via=via)
+
+
+async def revoke(session: AsyncSession, app_id: int, actor: Principal, comment: str = "", *,
+                 version: int | None = None, via: str = "console") -> WhitelistApplication:
+    return await decide(session, app_id, REVOKE, actor, comment, version=version, via=via)
+
+
+def _decided_note(app: WhitelistApplication) -> str:
+    return f" by {app.decided_by}" if app.decided_by else ""
+
+
+async def decide(
+    session: AsyncSession, app_id: int, action: str, actor: Principal, comment: str = "", *,
+    version: int | None = None, via: str = "console",
+) -> WhitelistApplication:
+    """Approve, reject or revoke; ``version`` (from the page the approver saw) guards against
+    deciding on stale information. Raises Forbidden, NotFound, Conflict or Invalid."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    comment = comment.strip()
+    if len(comment) > MAX_COMMENT:
+        raise Invalid("the comment is too long", [
+            FieldError("comment", "FieldValueTooLong", f"at most {MAX_COMMENT} characters")])
+    if not actor.has_role("approver"):
+        raise Forbidden(f"Only approvers decide whitelist applications; {actor.username} is not an approver")
+    app = await get_application(session, app_id)
+    if app.requester == actor.username:
+        raise Forbidden(f"You cannot decide your own application #{app.id}: another approver must do it")
+    needed = _NEEDS[action]
+    if app.status != needed:
+        raise Conflict(
+            f"Application #{app.id} is already {app.status}{_decided_note(app)}; "
+            f"only {'an' if needed[0] in 'AEIOU' else 'a'} {needed} application can be {_PAST[action]}"
+        )
+    if version is not None and version != app.version:
+        raise Conflict(
+            f"Application #{app.id} was changed meanwhile{_decided_note(app)}; reload and try again"
+        )
+
+    now = utcnow()
+    result = await session.execute(
+        update(WhitelistApplication)
+        .where(WhitelistApplication.id == app.id, WhitelistApplication.status == needed,
+               WhitelistApplication.version == app.version)
+        .values(status=_RESULT[action], decided_by=actor.username, decided_at=now, comment=comment,
+                version=WhitelistApplication.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(app)
+    if getattr(result, "rowcount", 0) != 1:
+        # Someone decided between our read and our write (their transaction has committed: on
+        # PostgreSQL our UPDATE waited for it, then found the row no longer matching).
+        raise Conflict(f"Application #{app.id} was already decided{_decided_note(app)} "
+                       f"(now {app.status}); nothing was changed")
+    session.add(WhitelistDecision(application_id=app.id, action=action, actor=actor.username, at=now,
+                                  comment=comment))
+    await session.flush()
+    before = {**application_dict(app), "status": needed}
+    await audit.record(session, actor.username, via, app.cluster, "", KIND, str(app.id),
+                       f"application.{action}", "success", before, application_dict(app), comment)
+    return app
+
+
+# ---------------------------------------------------------------------------------------- gating
+
+
+async def is_approved(session: AsyncSession, cluster: str, team: str) -> bool:
+    """Whether ``team`` holds an Approved application for ``cluster``."""
+    stmt = select(exists().where(
+        WhitelistApplication.cluster == cluster, WhitelistApplication.team == team,
+        WhitelistApplication.status == APPROVED,
+    ))
+    return bool((await session.execute(stmt)).scalar())
+
+
+async def require_console_write(session: AsyncSession, cluster: str, user: Principal) -> None:
+    """Raise ``NotWhitelisted`` (a Forbidden) unless the user's team may write to ``cluster``."""
+    if not await is_approved(session, cluster, user.team):
+        raise NotWhitelisted(cluster, user.team)
+
+
+async def require_write(session: AsyncSession, cluster: str, user: Principal, via: str) -> None:
+    """The gate for a policy write arriving through ``via``: console writes always, API writes
+    when ``api_gated``, CLI writes never."""
+    if via == "console" or (via == "api" and await api_gated(session)):
+        await require_console_write(session, cluster, user)
+
+
+# ------------------------------------------------------------------------------ the admin setting
+
+_settings = table("console_settings", column("key"), column("value"))
+API_GATED_KEY = "whitelist.api_gated"
+
+
+async def api_gated(session: AsyncSession) -> bool:
+    """Whether REST API writes are gated by the whitelist too (default: no)."""
+    value = (await session.execute(
+        select(_settings.c.value).where(_settings.c.key == API_GATED_KEY))).scalar_one_or_none()
+    return value == "true"
+
+
+async def set_api_gated(session: AsyncSession, value: bool, *, actor: str | None = None,
+                        via: str = "console") -> None:
+    """Store the setting (the caller checks the admin role); audited when ``actor`` is given."""
+    before = await api_gated(session)
+    text = "true" if value else "false"
+    result = await session.execute(
+        update(_settings).where(_settings.c.key == API_GATED_KEY).values(value=text))
+    if getattr(result, "rowcount", 0) == 0:
+        await session.execute(_settings.insert().values(key=API_GATED_KEY, value=text))
+    await session.flush()
+    if actor is not None:
+        await audit.record(session, actor, via, "", "", "Setting", API_GATED_KEY, "setting.update",
+                           "success", {"value": before}, {"value": value})
+
+
+async def record_refusal(
+    sessions: async_sessionmaker[AsyncSession], app_id: int, action: str, actor: str, error: Exception,
+    *, via: str = "console",
+) -> None:
+    """Audit a refused decision (``failure`` with the error's message) in its own transaction.
+    Call it after rolling back the request's own transaction."""
+    async with sessions() as session:
+        app = await session.get(WhitelistApplication, app_id)
+        await audit.record(session, actor, via, app.cluster if app else "", "", KIND, str(app_id),
+                           f"application.{action}", "failure", None, None, str(error))
+        await session.commit()
