@@ -1,0 +1,25 @@
+"""The REST API for other portals: JSON routes under /api/v1 over the same services as the pages.
+
+``install(app)`` adds the routes and the problem-details error handlers (scoped to /api paths).
+Every route documents its errors (400, 401, 403, 404, 409, 422, 429, 503) in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from app.api import analysis, audit, clusters, policies, problems, whitelist
+
+PREFIX = "/api/v1"
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix=PREFIX, responses=problems.PROBLEM_RESPONSES)
+    for module in (clusters, policies, analysis, whitelist, audit):
+        router.include_router(module.router)
+    return router
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(build_router())
+    problems.install(app)

@@ -1,0 +1,56 @@
+"""Connectivity questions over a cluster's cache: one connection explained, a namespace's matrix."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from app import analysis
+from app.api.auth import CallerDep
+from app.api.common import require_namespace, synced
+from app.api.schemas import ConnectivityAnswer, ConnectivityQuery, MatrixAnswer
+
+router = APIRouter(tags=["analysis"])
+
+PortQuery = Annotated[str, Query(min_length=1, max_length=15, description="A port number or a named port")]
+ProtocolQuery = Annotated[Literal["TCP", "UDP", "SCTP"], Query()]
+
+
+def _port(value: int | str) -> int | str:
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+@router.post(
+    "/clusters/{cluster}/connectivity",
+    response_model=ConnectivityAnswer,
+    summary="May one endpoint connect to another, and why",
+)
+async def connectivity(
+    request: Request, cluster: str, body: ConnectivityQuery, caller: CallerDep
+) -> ConnectivityAnswer:
+    c = await synced(request, cluster)
+    verdict = analysis.explain(c, body.from_, body.to, _port(body.port), body.protocol)
+    return ConnectivityAnswer(allowed=verdict.allowed, explanation=verdict.lines(), details=verdict.as_dict())
+
+
+@router.get(
+    "/clusters/{cluster}/namespaces/{namespace}/reachability",
+    response_model=MatrixAnswer,
+    summary="Who may connect to whom among a namespace's pods on one port",
+)
+async def reachability(
+    request: Request,
+    cluster: str,
+    namespace: str,
+    caller: CallerDep,
+    port: PortQuery,
+    protocol: ProtocolQuery = "TCP",
+) -> MatrixAnswer:
+    c = await synced(request, cluster)
+    require_namespace(c, namespace)
+    m = analysis.matrix(c, namespace, _port(port), protocol)
+    data = m.as_dict()
+    return MatrixAnswer(
+        namespace=namespace, port=_port(port), protocol=protocol, pods=data["pods"], allowed=data["allowed"]
+    )

@@ -1,0 +1,215 @@
+"""NetworkPolicy routes: list, read (with ETag), create, replace (resourceVersion or If-Match),
+delete, and offline validation.
+
+Reads come from the cluster's watch-fed cache; writes go through app.editing.service (our
+validation, then the API server), which also checks the operator role and the whitelist gate
+(for API writes when the admin gates the API) and records real writes in the audit log with
+``via="api"``. A write also needs a token with the write scope.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.api import bodies, paging
+from app.api.auth import Caller, CallerDep, WriterDep
+from app.api.common import etag, if_match, policy_answer, require_namespace, synced
+from app.api.paging import ContinueQuery, LimitQuery
+from app.api.schemas import ListMeta, PolicyAnswer, PolicyList, ValidationAnswer, ValidationResult
+from app.editing import service as editing
+from app.errors import BadRequest, Invalid, NotFound
+from app.policies.model import NetworkPolicy
+from app.policies.validation import validate_network_policy
+
+router = APIRouter(tags=["networkpolicies"])
+
+KIND = "NetworkPolicy"
+BASE = "/clusters/{cluster}/namespaces/{namespace}/networkpolicies"
+DryRunQuery = Annotated[bool, Query(alias="dryRun", description="Validate and dry-run; store nothing.")]
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "The policy's resourceVersion, quoted."}}
+
+
+async def _read_policy(request: Request) -> NetworkPolicy:
+    (doc,) = await bodies.read_documents(request)
+    policy, _ = bodies.policy_from_document(doc)
+    return policy
+
+
+def _writer(request: Request, caller: Caller) -> editing.Writer:
+    """The editing service authorizes (operator role, whitelist gate for API writes when the admin
+    turned it on) and records every real write in the audit log with ``via="api"``."""
+    return editing.Writer(user=caller.user, via="api", sessions=request.app.state.sessions)
+
+
+@router.get(BASE, response_model=PolicyList, summary="NetworkPolicies of a namespace")
+async def list_policies(
+    request: Request,
+    cluster: str,
+    namespace: str,
+    caller: CallerDep,
+    limit: LimitQuery = None,
+    continue_: ContinueQuery = None,
+) -> PolicyList:
+    c = await synced(request, cluster)
+    require_namespace(c, namespace)
+    items, more = paging.page(
+        c.cache.network_policies(namespace),
+        lambda p: p.name,
+        f"{cluster}/{namespace}/networkpolicies",
+        limit,
+        continue_,
+    )
+    return PolicyList(items=[policy_answer(p) for p in items], metadata=ListMeta(continue_=more))
+
+
+@router.get(
+    BASE + "/{name}",
+    response_model=PolicyAnswer,
+    summary="One NetworkPolicy (ETag: its resourceVersion)",
+    responses={200: {"headers": ETAG_HEADER}},
+)
+async def get_policy(
+    request: Request, response: Response, cluster: str, namespace: str, name: str, caller: CallerDep
+) -> PolicyAnswer:
+    c = await synced(request, cluster)
+    policy = c.cache.network_policy(namespace, name)
+    if policy is None:
+        raise NotFound(f'networkpolicies.networking.k8s.io "{name}" not found')
+    if policy.metadata.resource_version:
+        response.headers["ETag"] = etag(policy.metadata.resource_version)
+    return policy_answer(policy)
+
+
+@router.post(
+    BASE,
+    response_model=PolicyAnswer,
+    status_code=201,
+    summary="Create a NetworkPolicy",
+    openapi_extra={"requestBody": bodies.POLICY_BODY_DOC},
+    responses={200: {"description": "A dry run: what would be stored.", "model": PolicyAnswer}},
+)
+async def create_policy(
+    request: Request,
+    response: Response,
+    cluster: str,
+    namespace: str,
+    caller: WriterDep,
+    dry_run: DryRunQuery = False,
+) -> PolicyAnswer:
+    c = await synced(request, cluster)
+    policy = bodies.place(await _read_policy(request), namespace)
+    require_namespace(c, namespace)
+
+    outcome = await editing.write(c, policy, update=False, dry_run=dry_run, writer=_writer(request, caller))
+    response.status_code = 200 if dry_run else 201
+    if outcome.policy.metadata.resource_version and not dry_run:
+        response.headers["ETag"] = etag(outcome.policy.metadata.resource_version)
+    return policy_answer(outcome.policy, outcome.warnings, dry_run=dry_run)
+
+
+@router.put(
+    BASE + "/{name}",
+    response_model=PolicyAnswer,
+    summary="Replace a NetworkPolicy",
+    description="The body must carry `metadata.resourceVersion` (or send it as `If-Match`); a stale "
+    "version answers 409.",
+    openapi_extra={"requestBody": bodies.POLICY_BODY_DOC},
+    responses={200: {"headers": ETAG_HEADER}},
+)
+async def replace_policy(
+    request: Request,
+    response: Response,
+    cluster: str,
+    namespace: str,
+    name: str,
+    caller: WriterDep,
+    dry_run: DryRunQuery = False,
+) -> PolicyAnswer:
+    c = await synced(request, cluster)
+    policy = bodies.place(await _read_policy(request), namespace, name)
+    wanted = if_match(request)
+    if wanted is not None:
+        if policy.metadata.resource_version and policy.metadata.resource_version != wanted:
+            raise BadRequest(
+                f"If-Match ({wanted}) and metadata.resourceVersion "
+                f"({policy.metadata.resource_version}) differ"
+            )
+        policy.metadata.resource_version = wanted
+    outcome = await editing.write(c, policy, update=True, dry_run=dry_run, writer=_writer(request, caller))
+    if outcome.policy.metadata.resource_version and not dry_run:
+        response.headers["ETag"] = etag(outcome.policy.metadata.resource_version)
+    return policy_answer(outcome.policy, outcome.warnings, dry_run=dry_run)
+
+
+@router.delete(
+    BASE + "/{name}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a NetworkPolicy",
+    description="With `If-Match`, only when the policy is still at that resourceVersion (else 409).",
+)
+async def delete_policy(
+    request: Request, cluster: str, namespace: str, name: str, caller: WriterDep
+) -> Response:
+    c = await synced(request, cluster)
+    await editing.delete(
+        c, namespace, name, writer=_writer(request, caller), resource_version=if_match(request)
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/validate",
+    response_model=ValidationAnswer,
+    tags=["networkpolicies"],
+    summary="Validate NetworkPolicies as the API server would (no cluster needed)",
+    description="One object, a JSON array of objects, a `List` (`items`), several YAML documents, "
+    'or `{"form": {...}}`; a missing namespace is `default`. '
+    "Always 200 when the body parses: `valid` says the verdict.",
+    openapi_extra={"requestBody": bodies.POLICY_BODY_DOC},
+)
+async def validate(request: Request, caller: CallerDep) -> ValidationAnswer:
+    docs = await bodies.read_documents(request, many=True)
+    flat: list[Any] = []
+    for doc in docs:
+        if isinstance(doc, list):
+            flat.extend(doc)
+        elif isinstance(doc, dict) and isinstance(doc.get("items"), list) and "spec" not in doc:
+            flat.extend(doc["items"])
+        else:
+            flat.append(doc)
+    if not flat:
+        raise BadRequest("no object to validate")
+    results = []
+    for doc in flat:
+        meta = doc.get("metadata") if isinstance(doc, dict) else None
+        name = str((meta or {}).get("name") or "") if isinstance(meta, dict) else ""
+        namespace = str((meta or {}).get("namespace") or "") if isinstance(meta, dict) else ""
+        try:
+            policy, _ = bodies.policy_from_document(doc)
+        except Invalid as exc:
+            results.append(
+                ValidationResult(
+                    name=name,
+                    namespace=namespace,
+                    valid=False,
+                    errors=[c.as_dict() for c in exc.causes],
+                    warnings=[],
+                )
+            )
+            continue
+        if not policy.metadata.namespace:
+            policy.metadata.namespace = "default"  # as kubectl fills it in
+        verdict = validate_network_policy(policy)
+        results.append(
+            ValidationResult(
+                name=policy.name,
+                namespace=policy.namespace,
+                valid=verdict.valid,
+                errors=[c.as_dict() for c in verdict.errors],
+                warnings=verdict.warnings,
+            )
+        )
+    return ValidationAnswer(valid=all(r.valid for r in results), results=results)

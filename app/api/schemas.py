@@ -1,0 +1,175 @@
+"""The API's request and response shapes (Pydantic, for validation and the OpenAPI document).
+
+Kubernetes objects travel as the API server's JSON (``dict``); the console's own answers are
+described field by field. Kept apart from the ORM tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ListMeta(_Out):
+    continue_: str | None = Field(
+        None, alias="continue", description="Pass as `continue` to get the next page; null on the last."
+    )
+
+
+class ObjectList(_Out):
+    """A page of Kubernetes objects, as the API server returns them (from the console's cache)."""
+
+    items: list[dict[str, Any]]
+    metadata: ListMeta
+
+
+class ClusterInfo(_Out):
+    name: str
+    ready: bool = Field(description="Whether the console's watch-fed cache of the cluster is synced.")
+    state: str = Field(description="ready, syncing, error or stopped")
+    error: str | None = None
+    networkPolicies: int | None = Field(None, description="How many NetworkPolicies the cluster holds.")
+
+
+class ClusterList(_Out):
+    items: list[ClusterInfo]
+
+
+class ClusterDetail(ClusterInfo):
+    kinds: dict[str, dict[str, Any]] = Field(description="The cache's state per kind.")
+    terway: dict[str, Any] | None = Field(None, description="The Terway ConfigMap's policy settings.")
+
+
+class PolicyAnswer(_Out):
+    """A NetworkPolicy as stored (or as a dry run would store it), its form view and warnings."""
+
+    object: dict[str, Any]
+    form: dict[str, Any] | None = Field(
+        description="The form model (PolicyForm); null when the form cannot show this policy without loss."
+    )
+    formUnsupported: str | None = Field(None, description="Why there is no form view.")
+    warnings: list[str] = Field(default_factory=list)
+    dryRun: bool = False
+
+
+class PolicyList(_Out):
+    items: list[PolicyAnswer]
+    metadata: ListMeta
+
+
+class FieldProblem(_Out):
+    field: str
+    type: str
+    message: str
+
+
+class ValidationResult(_Out):
+    name: str
+    namespace: str
+    valid: bool
+    errors: list[FieldProblem]
+    warnings: list[str]
+
+
+class ValidationAnswer(_Out):
+    valid: bool = Field(description="Whether every object is valid.")
+    results: list[ValidationResult]
+
+
+class ConnectivityQuery(_Out):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    from_: str = Field(
+        alias="from", min_length=1, description="`ns/pod` or an IP address", examples=["demo/web-0"]
+    )
+    to: str = Field(min_length=1, description="`ns/pod` or an IP address", examples=["demo/db-0"])
+    port: int | str = Field(description="A port number or a named port", examples=[80])
+    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
+
+
+class ConnectivityAnswer(_Out):
+    allowed: bool
+    explanation: list[str]
+    details: dict[str, Any] = Field(
+        description="The verdict per direction: which policies select "
+        "each side and which rules allow the connection."
+    )
+
+
+class MatrixAnswer(_Out):
+    namespace: str
+    port: int | str
+    protocol: str
+    pods: list[str]
+    allowed: dict[str, dict[str, bool]] = Field(description="allowed[source][destination]")
+
+
+class ApplicationIn(_Out):
+    model_config = ConfigDict(extra="forbid")
+
+    cluster: str = Field(min_length=1, max_length=253)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DecisionIn(_Out):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field("", max_length=2000)
+    version: int | None = Field(
+        None, description="The application's version you saw (guards against deciding on stale information)."
+    )
+
+
+class Decision(_Out):
+    action: str
+    actor: str
+    at: str
+    comment: str
+
+
+class Application(_Out):
+    id: int
+    cluster: str
+    team: str
+    requester: str
+    reason: str
+    submittedAt: str | None
+    status: str
+    decidedBy: str | None
+    decidedAt: str | None
+    comment: str
+    version: int
+    decisions: list[Decision] | None = None
+
+
+class ApplicationList(_Out):
+    items: list[Application]
+    metadata: ListMeta
+
+
+class AuditEntryOut(_Out):
+    id: int
+    at: str
+    actor: str
+    via: str
+    cluster: str
+    namespace: str
+    kind: str
+    name: str
+    action: str
+    outcome: str
+    message: str
+    before: str | None = Field(description="The object's YAML before the change.")
+    after: str | None = Field(description="The object's YAML after the change.")
+
+
+class AuditList(_Out):
+    items: list[AuditEntryOut]
+    metadata: ListMeta
