@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import db, offline, sandbox, serve
+from app.cli import db, offline, sandbox, serve, tokens, users
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A web console for Kubernetes NetworkPolicies on ACK clusters with Terway.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (serve, sandbox, db, offline):
+    for module in (serve, sandbox, db, offline, users, tokens):
         module.register(sub)
     return parser
 

@@ -1,11 +1,14 @@
 """Writing NetworkPolicies to a cluster, one rule for pages, API and tests:
 
+* the writer must hold the operator role, and the whitelist gate applies (console writes always,
+  API writes when an admin turned that on) — enforced here, not only hidden in templates;
 * our validator runs first (the same one the sandbox uses), so a bad object never leaves the
   console, and its errors carry upstream's field paths;
 * a review is the API server's own dry run (``dryRun=All``): what would be stored, with the
   server's warnings;
 * an update carries the resourceVersion the user started from: a stale one is
-  ``app.errors.Conflict``, never a silent overwrite.
+  ``app.errors.Conflict``, never a silent overwrite;
+* every real write (not dry runs) lands in the audit log with its outcome and before/after.
 """
 
 from __future__ import annotations
@@ -13,13 +16,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.errors import FieldError, Invalid
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.audit.service import record_detached
+from app.errors import DomainError, FieldError, Forbidden, Invalid
 from app.policies.model import NetworkPolicy, dump_yaml
 from app.policies.validation import (
     QUALIFIED_KIND,
     validate_network_policy,
     validate_network_policy_update,
 )
+from app.whitelist.service import require_write
+
+KIND = "NetworkPolicy"
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who writes and through which door: ``via`` is ``console``, ``api`` or ``cli``."""
+
+    user: Any  # app.accounts.models.User: username, team, has_role()
+    via: str
+    sessions: async_sessionmaker[AsyncSession]
+
+    @property
+    def name(self) -> str:
+        return str(self.user.username)
 
 
 @dataclass
@@ -52,10 +74,30 @@ def check(policy: NetworkPolicy, old: NetworkPolicy | None = None) -> list[str]:
     return result.warnings
 
 
-async def write(cluster: Any, policy: NetworkPolicy, *, update: bool, dry_run: bool) -> Outcome:
+async def authorize(cluster: Any, writer: Writer) -> None:
+    """The operator role, then the whitelist gate for this cluster and the writer's team."""
+    if not writer.user.has_role("operator"):
+        raise Forbidden(f"User {writer.name} may not change network policies: the operator role is required")
+    async with writer.sessions() as session:
+        await require_write(session, cluster.name, writer.user, writer.via)
+
+
+async def refusal(cluster: Any, writer: Writer) -> Forbidden | None:
+    """Why ``writer`` may not write here (the error ``write`` would raise), or None."""
+    try:
+        await authorize(cluster, writer)
+    except Forbidden as exc:
+        return exc
+    return None
+
+
+async def write(
+    cluster: Any, policy: NetworkPolicy, *, update: bool, dry_run: bool, writer: Writer, action: str = ""
+) -> Outcome:
     """Create (``update=False``) or replace a policy; with ``dry_run`` nothing is stored.
 
     An update must carry ``metadata.resourceVersion``: the version the edit started from."""
+    await authorize(cluster, writer)
     old = None
     if update:
         if not policy.metadata.resource_version:
@@ -66,14 +108,50 @@ async def write(cluster: Any, policy: NetworkPolicy, *, update: bool, dry_run: b
             )
         old = cluster.cache.network_policy(policy.namespace, policy.name)
     ours = check(policy, old)
-    if update:
-        result = await cluster.replace_network_policy(policy, dry_run=dry_run)
-    else:
-        result = await cluster.create_network_policy(policy, dry_run=dry_run)
+    action = action or ("update" if update else "create")
+    before = old.to_dict() if old is not None else None
+    try:
+        if update:
+            result = await cluster.replace_network_policy(policy, dry_run=dry_run)
+        else:
+            result = await cluster.create_network_policy(policy, dry_run=dry_run)
+    except DomainError as exc:
+        if not dry_run:
+            await _audit(writer, cluster, policy, action, "failure", before, policy.to_dict(), exc.message)
+        raise
     warnings = list(dict.fromkeys([*result.warnings, *ours]))
-    return Outcome(result.policy, warnings, dry_run)
+    outcome = Outcome(result.policy, warnings, dry_run)
+    if not dry_run:
+        await _audit(writer, cluster, policy, action, "success", before, outcome.policy.to_dict())
+    return outcome
 
 
-async def delete(cluster: Any, namespace: str, name: str, *, resource_version: str | None = None) -> None:
-    await cluster.delete_network_policy(namespace, name, resource_version=resource_version)
+async def delete(
+    cluster: Any, namespace: str, name: str, *, writer: Writer, resource_version: str | None = None
+) -> None:
+    await authorize(cluster, writer)
+    old = cluster.cache.network_policy(namespace, name)
+    before = old.to_dict() if old is not None else None
+    target = old or NetworkPolicy.from_dict({"metadata": {"name": name, "namespace": namespace}})
+    try:
+        await cluster.delete_network_policy(namespace, name, resource_version=resource_version)
+    except DomainError as exc:
+        await _audit(writer, cluster, target, "delete", "failure", before, None, exc.message)
+        raise
+    await _audit(writer, cluster, target, "delete", "success", before, None)
 
+
+async def _audit(
+    writer: Writer,
+    cluster: Any,
+    policy: NetworkPolicy,
+    action: str,
+    outcome: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    message: str = "",
+) -> None:
+    await record_detached(
+        writer.sessions, writer.name, writer.via, cluster.name, policy.namespace, KIND, policy.name,
+        action, outcome, before, after, message,
+    )

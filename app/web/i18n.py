@@ -109,7 +109,8 @@ CATALOG.update({
     "Logout": "退出登录",
     "Invalid username or password, or the account is disabled.": "用户名或密码错误，或账号已被禁用。",
     "Your account is disabled.": "您的账号已被禁用。",
-    "The sign-in took too long or was started elsewhere. Please sign in again.": "登录超时或在其他地方发起，请重新登录。",
+    "The sign-in took too long or was started elsewhere. Please sign in again.":
+        "登录超时或在其他地方发起，请重新登录。",
 })
 
 _ZH = {"zh-CN": CATALOG}
@@ -200,4 +201,12 @@ CATALOG.update({
     "No rule: traffic from any peer is allowed on the ports below.": "未设置规则：允许来自任意对端、访问以下端口的流量。",
     "No rule: traffic to any peer is allowed on the ports below.": "未设置规则：允许访问任意对端以下端口的流量。",
     "Apply": "应用",
+})
+
+CATALOG.update({
+    "Read-only.": "只读。",
+    "Apply in the Quota Center": "前往配额中心申请",
+    "Recipes": "策略模板",
+    "Quota Center": "配额中心",
+    "Audit log": "审计日志",
 })

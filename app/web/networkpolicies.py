@@ -7,6 +7,8 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from app.accounts.deps import CurrentUser
+from app.editing import service as editing
 from app.policies.listing import RECOMMENDED_MAXIMUM, SORT_KEYS, policy_rows
 from app.web.deps import ClusterDep
 from app.web.templating import templates
@@ -20,7 +22,7 @@ def _namespaces(cluster: ClusterDep) -> list[str]:
     return sorted(n["metadata"]["name"] for n in cluster.cache.list("namespaces"))
 
 
-def _list_context(request: Request, cluster: ClusterDep) -> dict[str, object]:
+async def _list_context(request: Request, cluster: ClusterDep, user: CurrentUser) -> dict[str, object]:
     q = request.query_params
     namespaces = _namespaces(cluster)
     namespace = q.get("namespace") or ("default" if "default" in namespaces else (namespaces or [""])[0])
@@ -49,6 +51,9 @@ def _list_context(request: Request, cluster: ClusterDep) -> dict[str, object]:
         "recommended_maximum": RECOMMENDED_MAXIMUM,
         "version": cluster.cache.version,
         "nav": "networkpolicies",
+        "read_only": await editing.refusal(
+            cluster, editing.Writer(user, "console", request.app.state.sessions)
+        ),
     }
 
 
@@ -58,17 +63,19 @@ async def cluster_home(request: Request, cluster: ClusterDep) -> RedirectRespons
 
 
 @router.get("/clusters/{cluster}/networkpolicies", response_class=HTMLResponse, name="networkpolicies")
-async def list_page(request: Request, cluster: ClusterDep) -> HTMLResponse:
+async def list_page(request: Request, cluster: ClusterDep, user: CurrentUser) -> HTMLResponse:
     template = "networkpolicies/_table.html" if request.headers.get("HX-Request") else "networkpolicies/index.html"
-    return templates.TemplateResponse(request, template, _list_context(request, cluster))
+    return templates.TemplateResponse(request, template, await _list_context(request, cluster, user))
 
 
 @router.get("/clusters/{cluster}/networkpolicies/rows", response_class=HTMLResponse, name="networkpolicy-rows")
-async def rows_fragment(request: Request, cluster: ClusterDep, since: int | None = None) -> HTMLResponse:
+async def rows_fragment(
+    request: Request, cluster: ClusterDep, user: CurrentUser, since: int | None = None
+) -> HTMLResponse:
     """The table body; with ``since``, held until the cache changes (long polling keeps the list live)."""
     if since is not None and cluster.cache.version == since:
         try:
             await cluster.cache.wait_changed(since, LONG_POLL_SECONDS)
         except asyncio.TimeoutError:
             pass
-    return templates.TemplateResponse(request, "networkpolicies/_rows.html", _list_context(request, cluster))
+    return templates.TemplateResponse(request, "networkpolicies/_rows.html", await _list_context(request, cluster, user))

@@ -14,11 +14,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.accounts.deps import CurrentUser
 from app.editing import service as editing
-from app.errors import Conflict, FieldError, Invalid, NotFound, Unavailable
+from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, Unavailable
 from app.policies.form import FormUnsupported, PolicyForm, describe, policy_to_form
 from app.policies.form_ops import BadOp, add_labels, apply_op, selector_at
 from app.policies.model import NetworkPolicy, dump_yaml
+from app.policies.recipes import RECIPES
 from app.policies.workloads import (
     WORKLOAD_TYPES,
     labels_of,
@@ -42,8 +44,11 @@ def _field_id(name: str) -> str:
 class Editor:
     """Everything the panel template shows, for one request."""
 
-    def __init__(self, request: Request, cluster: Any, form: PolicyForm, mode: str, picks: dict[str, str]):
+    def __init__(
+        self, request: Request, cluster: Any, form: PolicyForm, mode: str, picks: dict[str, str], user: Any = None
+    ):
         self.request = request
+        self.user = user
         self.cluster = cluster
         self.form = form
         self.mode = mode  # "create" | "edit"
@@ -54,6 +59,11 @@ class Editor:
         self.problem = ""  # a failure that is not a field's (API server down, conflict)
         self.conflict: dict[str, Any] | None = None
         self.review: editing.Outcome | None = None
+        self.forbidden: Forbidden | None = None
+
+    @property
+    def writer(self) -> editing.Writer:
+        return editing.Writer(self.user, "console", self.request.app.state.sessions)
 
     # ----- errors -----
 
@@ -118,9 +128,14 @@ def _render(editor: Editor, status_code: int = 200) -> HTMLResponse:
 
 
 @router.get("/clusters/{cluster}/networkpolicies/new", response_class=HTMLResponse, name="networkpolicy-new")
-async def new(request: Request, cluster: ClusterDep, namespace: str = "default") -> HTMLResponse:
-    form = PolicyForm(namespace=namespace)
-    return _render(Editor(request, cluster, form, "create", {}))
+async def new(
+    request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str = "default", recipe: str = ""
+) -> HTMLResponse:
+    """An empty form, or a recipe's filled form for review (recipes are never applied blindly)."""
+    if recipe and recipe not in RECIPES:
+        raise NotFound(f"no recipe named {recipe!r}")
+    form = RECIPES[recipe].build(namespace) if recipe else PolicyForm(namespace=namespace)
+    return await _open(Editor(request, cluster, form, "create", {}, user))
 
 
 @router.get(
@@ -128,23 +143,44 @@ async def new(request: Request, cluster: ClusterDep, namespace: str = "default")
     response_class=HTMLResponse,
     name="networkpolicy-edit",
 )
-async def edit(request: Request, cluster: ClusterDep, namespace: str, name: str) -> Response:
+async def edit(request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, name: str) -> Response:
     policy = await cluster.get_network_policy(namespace, name)
     try:
         form = policy_to_form(policy)
     except FormUnsupported as exc:
         url = request.url_for("networkpolicy-yaml", cluster=cluster.name, namespace=namespace, name=name)
         return RedirectResponse(f"{url}?edit=1&why={exc.reason}", status_code=303)
-    return _render(Editor(request, cluster, form, "edit", {}))
+    return await _open(Editor(request, cluster, form, "edit", {}, user))
+
+
+async def _open(editor: Editor) -> HTMLResponse:
+    """The panel as first shown; a user who may not write is told so at once."""
+    refusal = await editing.refusal(editor.cluster, editor.writer)
+    if refusal is not None:
+        editor.problem = refusal.message
+        editor.forbidden = refusal
+    return _render(editor)
+
+
+@router.post(
+    "/clusters/{cluster}/networkpolicies/editor/preview", response_class=HTMLResponse, name="networkpolicy-preview"
+)
+async def preview(request: Request, cluster: ClusterDep, user: CurrentUser) -> HTMLResponse:
+    """The "N pods selected" list for the pod selector as typed so far (no other change)."""
+    items = [(k, str(v)) for k, v in (await request.form()).multi_items()]
+    form = PolicyForm.from_form_data([(k, v) for k, v in items if not k.startswith(_CONTROL)])
+    editor = Editor(request, cluster, form, "create", {}, user)
+    context = {"cluster": cluster.name, "e": editor, "field_id": _field_id}
+    return templates.TemplateResponse(request, "networkpolicies/_preview.html", context)
 
 
 @router.post("/clusters/{cluster}/networkpolicies/editor", response_class=HTMLResponse, name="networkpolicy-editor")
-async def post(request: Request, cluster: ClusterDep) -> Response:
+async def post(request: Request, cluster: ClusterDep, user: CurrentUser) -> Response:
     items = [(k, str(v)) for k, v in (await request.form()).multi_items()]
     control = {k: v for k, v in items if k.startswith(_CONTROL)}
     form = PolicyForm.from_form_data([(k, v) for k, v in items if not k.startswith(_CONTROL)])
     mode = "edit" if control.get("_mode") == "edit" else "create"
-    editor = Editor(request, cluster, form, mode, control)
+    editor = Editor(request, cluster, form, mode, control, user)
     op = control.get("op", "refresh")
     try:
         if op.startswith(("add:", "remove:")):
@@ -169,12 +205,18 @@ async def _submit(editor: Editor, *, dry_run: bool) -> Response:
         editor.add_errors(conversion, object_paths=False)
         return _render(editor, 422)
     try:
-        outcome = await editing.write(editor.cluster, policy, update=editor.mode == "edit", dry_run=dry_run)
+        outcome = await editing.write(
+            editor.cluster, policy, update=editor.mode == "edit", dry_run=dry_run, writer=editor.writer
+        )
     except Invalid as exc:
         editor.add_errors(exc.causes, object_paths=True)
         if not exc.causes:
             editor.problem = exc.message
         return _render(editor, 422)
+    except Forbidden as exc:
+        editor.problem = exc.message
+        editor.forbidden = exc
+        return _render(editor, 403)
     except Conflict as exc:
         editor.problem = exc.message
         editor.conflict = await _conflict(editor, policy)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -88,10 +90,46 @@ def e2e_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxPro
     sb.stop()
 
 
+REVIEWER_PASSWORD = "e2e-reviewer-password"
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@contextmanager
+def signed_in(base_url: str, username: str, password: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, follow_redirects=True, timeout=30) as client:
+        client.post("/login", data={"username": username, "password": password}).raise_for_status()
+        yield client
+
+
+def whitelist_admin_team(console: ConsoleProcess) -> None:
+    """The Quota Center step, done once for the scenarios: the admin's team applies for the
+    sandbox cluster and a second approver (nobody decides their own application) approves."""
+    subprocess.run(
+        [sys.executable, "-m", "app", "users", "create", "reviewer", "--role", "approver", "--team", "platform-review",
+         "--data-dir", str(console.data_dir)],
+        input=REVIEWER_PASSWORD.encode(), cwd=ROOT, check=True, capture_output=True,
+    )
+    with signed_in(console.url, "admin", ADMIN_PASSWORD) as admin:
+        token = csrf_token(admin.get("/whitelist").text)
+        admin.post("/whitelist", data={"cluster": "sandbox", "reason": "browser tests", "csrf_token": token}).raise_for_status()
+    with signed_in(console.url, "reviewer", REVIEWER_PASSWORD) as reviewer:
+        page = reviewer.get("/whitelist?cluster=sandbox").text
+        app_id = re.search(r"/whitelist/(\d+)/approve", page)
+        assert app_id, "the reviewer sees no application to approve"
+        reviewer.post(f"/whitelist/{app_id.group(1)}/approve",
+                      data={"comment": "ok", "csrf_token": csrf_token(page)}).raise_for_status()
+
+
 @pytest.fixture(scope="session")
 def console_url(e2e_sandbox: SandboxProcess) -> Iterator[str]:
     console = ConsoleProcess(e2e_sandbox.data_dir.parent / "console", e2e_sandbox.kubeconfig_path)
     console.start()
+    whitelist_admin_team(console)
     yield console.url
     console.stop()
 

@@ -11,7 +11,18 @@ from kubernetes_asyncio.config import new_client_from_config
 
 from tests.conftest import SandboxProcess
 from tests.e2e.conftest import run_async
-from tests.e2e.test_scenarios import add_peer, add_port, add_rule, click, open_create, open_edit, panel, read_policy, section
+from tests.e2e.test_scenarios import (
+    add_peer,
+    add_port,
+    add_rule,
+    click,
+    open_create,
+    open_edit,
+    panel,
+    read_policy,
+    section,
+    settle,
+)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -82,3 +93,19 @@ def test_a_concurrent_edit_is_a_conflict_and_overwrites_nothing(page: Any, e2e_s
     stored = read_policy(e2e_sandbox, "default", "conflict-demo")
     assert stored["metadata"]["labels"] == {"changed-by": "kubectl"}
     assert stored["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": 80}]}]
+
+
+def test_the_pods_selected_preview_follows_the_labels_as_typed(page: Any) -> None:
+    open_create(page, "default")
+    pod_selector = section(page, "Pod Selector")
+    assert pod_selector.get_by_role("status").inner_text().startswith("2 pods selected")  # nginx and busybox
+    click(page, pod_selector.get_by_role("button", name="+ Add label"))
+    pod_selector = section(page, "Pod Selector")
+    pod_selector.get_by_label("Label key").fill("app")
+    with page.expect_response(lambda r: r.url.endswith("/editor/preview")):
+        pod_selector.get_by_label("Value", exact=True).fill("busybox")
+        pod_selector.get_by_label("Value", exact=True).blur()
+    settle(page)
+    status = section(page, "Pod Selector").get_by_role("status")
+    assert status.inner_text().startswith("1 pod selected")
+    assert "busybox-" in section(page, "Pod Selector").locator("#pods-preview").inner_text()

@@ -1,0 +1,183 @@
+"""The Network Policies list and the Create / Edit panel, driven over HTTP without a browser:
+the no-JavaScript path (full pages, 303 redirects) and the htmx path (fragments, HX-Redirect)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from kubernetes_asyncio import client as k8s
+
+from app.accounts.service import create_user
+from tests.accounts.conftest import csrf_of, login
+
+HX = {"HX-Request": "true"}
+PANEL = {"HX-Request": "true", "HX-Target": "panel"}
+
+
+def form_fields(html: str) -> list[tuple[str, str]]:
+    """The values a browser would post from the panel's form (checked boxes, selected options)."""
+    import html as h
+
+    out: list[tuple[str, str]] = []
+    for m in re.finditer(r"<(input|select)([^>]*)>", html):
+        attrs = m.group(2)
+        name = re.search(r'name="([^"]+)"', attrs)
+        if not name or 'type="submit"' in attrs:
+            continue
+        if 'type="checkbox"' in attrs and " checked" not in attrs:
+            continue
+        if m.group(1) == "select":
+            body = html[m.end(): html.find("</select>", m.end())]
+            chosen = re.search(r'<option(?: value="([^"]*)")? selected>([^<]*)<', body) or re.search(
+                r'<option(?: value="([^"]*)")?[^>]*>([^<]*)<', body
+            )
+            value = "" if not chosen else (chosen.group(1) if chosen.group(1) is not None else chosen.group(2))
+        else:
+            v = re.search(r'value="([^"]*)"', attrs)
+            value = v.group(1) if v else ""
+        out.append((name.group(1), h.unescape(value)))
+    return out
+
+
+async def post_panel(
+    client: httpx.AsyncClient, html: str, op: str, headers: dict[str, str] | None = None, **changes: str
+) -> httpx.Response:
+    fields = [(k, v) for k, v in form_fields(html) if k not in changes] + list(changes.items()) + [("op", op)]
+    return await client.post(
+        "/clusters/sandbox/networkpolicies/editor",
+        content=urlencode(fields),
+        headers={"content-type": "application/x-www-form-urlencoded", "X-CSRF-Token": csrf_of(html), **(headers or {})},
+    )
+
+
+async def make_policy(kube: Any, namespace: str, name: str, spec: dict[str, Any]) -> None:
+    await k8s.NetworkingV1Api(kube).create_namespaced_network_policy(
+        namespace, {"metadata": {"name": name}, "spec": spec}
+    )
+
+
+async def wait_cached(app: Any, namespace: str, name: str) -> None:
+    cache = app.state.clusters.get("sandbox").cache
+    for _ in range(100):
+        if cache.network_policy(namespace, name) is not None:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{namespace}/{name} never reached the cache")
+
+
+async def test_the_list_shows_policies_with_their_summaries_and_actions(admin: Any, kube: Any, namespace: str) -> None:
+    app, client = admin
+    await make_policy(kube, namespace, "web", {"podSelector": {"matchLabels": {"app": "web"}}, "ingress": [{}, {}]})
+    await make_policy(kube, namespace, "all", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    await wait_cached(app, namespace, "all")
+
+    page = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}")
+    assert page.status_code == 200 and "<html" in page.text
+    rows = re.findall(r"<tr>\s*<td>(.*?)</tr>", page.text, re.S)
+    assert [re.sub(r"<[^>]+>", "", r).split()[0] for r in rows] == ["all", "web"]
+    web = next(r for r in rows if r.startswith("web"))
+    assert "app=web" in web and "2 rules" in web and "Not restricted" in web
+    everything = next(r for r in rows if r.startswith("all"))
+    assert "All pods in the namespace" in everything and everything.count("Deny all") == 2
+    for action in ("Details", "Edit", "YAML", "Delete"):
+        assert f">{action}</a>" in web
+
+    fragment = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}&q=we", headers=HX)
+    assert "<html" not in fragment.text and ">web</td>" in fragment.text and ">all</td>" not in fragment.text
+
+    by_name_desc = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}&sort=name&dir=desc")
+    assert by_name_desc.text.index(">web</td>") < by_name_desc.text.index(">all</td>")
+
+
+async def test_an_empty_namespace_says_so(admin: Any, namespace: str) -> None:
+    _, client = admin
+    page = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}")
+    assert "No network policies in this namespace." in page.text
+
+
+async def test_the_list_is_live_a_change_made_elsewhere_ends_the_long_poll(admin: Any, kube: Any, namespace: str) -> None:
+    app, client = admin
+    version = app.state.clusters.get("sandbox").cache.version
+    poll = asyncio.create_task(
+        client.get(f"/clusters/sandbox/networkpolicies/rows?namespace={namespace}&since={version}", headers=HX)
+    )
+    await asyncio.sleep(0.3)
+    assert not poll.done(), "the long poll answered before anything changed"
+    await make_policy(kube, namespace, "made-by-kubectl", {"podSelector": {}})
+    rows = await asyncio.wait_for(poll, 5)
+    assert ">made-by-kubectl</td>" in rows.text
+
+
+async def test_create_without_javascript_keeps_input_on_errors_then_applies(admin: Any, kube: Any, namespace: str) -> None:
+    _, client = admin
+    page = await client.get(f"/clusters/sandbox/networkpolicies/new?namespace={namespace}")
+    assert page.status_code == 200
+    html = (await post_panel(client, page.text, "add:ingress.rules", name="from-lb")).text
+    html = (await post_panel(client, html, "add:ingress[0].peers")).text
+    html = (await post_panel(client, html, "refresh", **{"ingress[0].peers[0].kind": "ipBlock"})).text
+    bad = await post_panel(client, html, "next", **{"ingress[0].peers[0].cidr": "100.64.0.0/33"})
+    assert bad.status_code == 422
+    assert "spec.ingress[0].from[0].ipBlock.cidr" in bad.text
+    assert 'value="100.64.0.0/33"' in bad.text and 'aria-invalid="true"' in bad.text
+    assert 'name="name" value="from-lb"' in bad.text
+
+    review = await post_panel(client, bad.text, "next", **{"ingress[0].peers[0].cidr": "100.64.0.0/10"})
+    assert review.status_code == 200 and "dryRun=All" in review.text and "cidr: 100.64.0.0/10" in review.text
+    net = k8s.NetworkingV1Api(kube)
+    assert (await net.list_namespaced_network_policy(namespace)).items == [], "a review must not apply"
+
+    back = await post_panel(client, review.text, "previous")
+    assert 'value="100.64.0.0/10"' in back.text and "Next" in back.text
+
+    done = await post_panel(client, review.text, "apply")
+    assert done.status_code == 303 and done.headers["location"].endswith(f"?namespace={namespace}")
+    stored = await net.read_namespaced_network_policy("from-lb", namespace)
+    assert stored.spec.ingress[0]._from[0].ip_block.cidr == "100.64.0.0/10"
+
+
+async def test_htmx_gets_the_panel_fragment_and_an_hx_redirect(admin: Any, kube: Any, namespace: str) -> None:
+    _, client = admin
+    page = await client.get(f"/clusters/sandbox/networkpolicies/new?namespace={namespace}")
+    fragment = await post_panel(client, page.text, "add:egress.rules", headers=PANEL, name="deny-out")
+    assert fragment.status_code == 200 and "<html" not in fragment.text and fragment.text.lstrip().startswith("<aside")
+    full = (await post_panel(client, page.text, "add:egress.rules", name="deny-out")).text
+    review = await post_panel(client, full, "next")
+    done = await post_panel(client, review.text, "apply", headers=PANEL)
+    assert done.status_code == 204 and done.headers["HX-Redirect"].endswith(f"?namespace={namespace}")
+    stored = await k8s.NetworkingV1Api(kube).read_namespaced_network_policy("deny-out", namespace)
+    assert stored.spec.policy_types == ["Ingress", "Egress"]
+
+
+async def test_a_team_without_an_approved_application_gets_a_read_only_page(admin: Any, kube: Any, namespace: str) -> None:
+    app, client = admin
+    async with app.state.sessions() as db:
+        await create_user(db, "dev", team="app-team", roles=["operator"], password="dev-password-123")
+        await db.commit()
+    await client.post("/logout", headers={"X-CSRF-Token": csrf_of((await client.get("/")).text)})
+    await login(client, "dev", "dev-password-123")
+
+    page = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}")
+    assert "Read-only." in page.text and "Team app-team has no approved whitelist application" in page.text
+    assert "/whitelist?cluster=sandbox" in page.text and ">Create</a>" not in page.text
+
+    # The page hides the buttons; the service refuses the write even when posted directly.
+    form = await client.get(f"/clusters/sandbox/networkpolicies/new?namespace={namespace}")
+    refused = await post_panel(client, form.text, "apply", name="sneaky")
+    assert refused.status_code == 403 and "no approved whitelist application" in refused.text
+    assert (await k8s.NetworkingV1Api(kube).list_namespaced_network_policy(namespace)).items == []
+
+
+async def test_a_banner_warns_once_the_cluster_holds_100_policies(admin: Any, kube: Any, namespace: str) -> None:
+    app, client = admin
+    cache = app.state.clusters.get("sandbox").cache
+    before = len(cache.network_policies())
+    page = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}")
+    assert "ACK recommends fewer than 100" not in page.text
+    await asyncio.gather(*(make_policy(kube, namespace, f"p{i:03d}", {"podSelector": {}}) for i in range(100 - before)))
+    await wait_cached(app, namespace, f"p{100 - before - 1:03d}")
+    page = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}")
+    assert "This cluster holds 100 network policies. ACK recommends fewer than 100" in page.text
