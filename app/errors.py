@@ -147,4 +147,3 @@ class Unavailable(DomainError):
 
     status_code = 503
     reason = "ServiceUnavailable"
-

@@ -19,10 +19,9 @@ from app.audit import web as audit_web
 from app.config import Settings
 from app.connect import connect
 from app.db import make_engine, make_sessionmaker
-from app.migrate import upgrade_async
 from app.errors import DomainError
-from app.web import health, networkpolicies, pages, policy_editor
-from app.web import connectivity, policy_views, workloads
+from app.migrate import upgrade_async
+from app.web import connectivity, health, networkpolicies, pages, policy_editor, policy_views, workloads
 from app.web.errors import domain_error_page
 from app.web.templating import templates
 from app.whitelist import web as whitelist_web

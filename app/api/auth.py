@@ -69,9 +69,7 @@ class AccessTokens(oidc.OidcClient):
             try:
                 decoded = jwt.decode(token, await self._key_set(), algorithms=oidc.ID_TOKEN_ALGORITHMS)
             except JoseError:  # perhaps the provider rotated its keys
-                decoded = jwt.decode(
-                    token, await self._key_set(refresh=True), algorithms=oidc.ID_TOKEN_ALGORITHMS
-                )
+                decoded = jwt.decode(token, await self._key_set(refresh=True), algorithms=oidc.ID_TOKEN_ALGORITHMS)
             jwt.JWTClaimsRegistry(
                 leeway=30,
                 iss={"essential": True, "value": meta["issuer"]},
@@ -96,7 +94,9 @@ async def _oidc_user(request: Request, db: AsyncSession, token: str) -> User:
     groups = claims.get(settings.oidc_groups_claim)
     if user is None or isinstance(groups, list | str):
         # First use, or the token says which groups: roles and team follow them, as at login.
-        group_list = [groups] if isinstance(groups, str) else [str(g) for g in groups or []]
+        group_list = (
+            [groups] if isinstance(groups, str) else [str(g) for g in groups] if isinstance(groups, list) else []
+        )
         if user is None and not group_list and not settings.oidc_default_team:
             raise Unauthorized("no console user for this subject: sign in to the console once first")
         roles, team = oidc.map_groups(settings, group_list)
@@ -143,13 +143,12 @@ async def get_caller(request: Request, db: Annotated[AsyncSession, Depends(get_d
         else:
             raise Unauthorized("unknown API token")
     else:
-        user = get_auth(request).user
-        if user is None:
+        session_user = get_auth(request).user
+        if session_user is None:
             raise Unauthorized(
-                "authenticate with 'Authorization: Bearer <token>' (an API token or an "
-                "OpenID Connect access token)"
+                "authenticate with 'Authorization: Bearer <token>' (an API token or an OpenID Connect access token)"
             )
-        caller = Caller(user, WRITE, "session", f"user:{user.id}")
+        caller = Caller(session_user, WRITE, "session", f"user:{session_user.id}")
     _limiter(request).take(caller.key)
     return caller
 

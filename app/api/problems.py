@@ -131,7 +131,9 @@ def _http_problem(request: Request, exc: StarletteHTTPException) -> ProblemRespo
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no API route {request.url.path}"
-    response = problem(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+    response = problem(
+        exc.status_code, detail, instance=request.url.path, headers=dict(exc.headers) if exc.headers else None
+    )
     return response
 
 

@@ -66,9 +66,7 @@ def _clean(obj: dict[str, Any]) -> dict[str, Any]:
 
 def check(policy: NetworkPolicy, old: NetworkPolicy | None = None) -> list[str]:
     """Validate as the API server would; raise Invalid with field causes, else return warnings."""
-    result = (
-        validate_network_policy_update(policy, old) if old is not None else validate_network_policy(policy)
-    )
+    result = validate_network_policy_update(policy, old) if old is not None else validate_network_policy(policy)
     if not result.valid:
         raise Invalid.for_object(QUALIFIED_KIND, policy.name, result.errors)
     return result.warnings
@@ -104,7 +102,11 @@ async def write(
             raise Invalid.for_object(
                 QUALIFIED_KIND,
                 policy.name,
-                [FieldError("metadata.resourceVersion", "FieldValueRequired", "an update must say which version it edits")],
+                [
+                    FieldError(
+                        "metadata.resourceVersion", "FieldValueRequired", "an update must say which version it edits"
+                    )
+                ],
             )
         old = cluster.cache.network_policy(policy.namespace, policy.name)
     ours = check(policy, old)
@@ -152,6 +154,16 @@ async def _audit(
     message: str = "",
 ) -> None:
     await record_detached(
-        writer.sessions, writer.name, writer.via, cluster.name, policy.namespace, KIND, policy.name,
-        action, outcome, before, after, message,
+        writer.sessions,
+        writer.name,
+        writer.via,
+        cluster.name,
+        policy.namespace,
+        KIND,
+        policy.name,
+        action,
+        outcome,
+        before,
+        after,
+        message,
     )

@@ -7,7 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from app.policies.form import ExpressionRow, LabelRow, PeerForm, PolicyForm, PortForm, RuleForm, SelectorForm
+from app.policies.form import (
+    DirectionForm,
+    ExpressionRow,
+    LabelRow,
+    PeerForm,
+    PolicyForm,
+    PortForm,
+    RuleForm,
+    SelectorForm,
+)
 from app.policies.form_data import tokens
 
 _ATTRS = {
@@ -72,7 +81,7 @@ def add_row(form: PolicyForm, list_path: str) -> None:
     if not isinstance(rows, list) or attr not in _NEW:
         raise BadOp(f"not a list: {list_path}")
     rows.append(_NEW[attr]())
-    if attr == "rules":
+    if attr == "rules" and isinstance(owner, DirectionForm):
         owner.enabled = True
 
 

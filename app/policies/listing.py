@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from app.policies.form import summarize_direction
@@ -105,7 +105,7 @@ def policy_rows(
     sort: str = "name",
     descending: bool = False,
 ) -> list[PolicyRow]:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     pods = list(pods)
     needle = name_filter.strip().lower()
     rows = [

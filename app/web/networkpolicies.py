@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -51,9 +49,7 @@ async def _list_context(request: Request, cluster: ClusterDep, user: CurrentUser
         "recommended_maximum": RECOMMENDED_MAXIMUM,
         "version": cluster.cache.version,
         "nav": "networkpolicies",
-        "read_only": await editing.refusal(
-            cluster, editing.Writer(user, "console", request.app.state.sessions)
-        ),
+        "read_only": await editing.refusal(cluster, editing.Writer(user, "console", request.app.state.sessions)),
     }
 
 
@@ -76,6 +72,8 @@ async def rows_fragment(
     if since is not None and cluster.cache.version == since:
         try:
             await cluster.cache.wait_changed(since, LONG_POLL_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
-    return templates.TemplateResponse(request, "networkpolicies/_rows.html", await _list_context(request, cluster, user))
+    return templates.TemplateResponse(
+        request, "networkpolicies/_rows.html", await _list_context(request, cluster, user)
+    )

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.web.i18n import LANGUAGES
-
 from app.web.templating import templates
 
 router = APIRouter()

@@ -94,9 +94,11 @@ class Editor:
         """The "+ Select Workload And Add Label" row of one selector."""
         prefix = f"pick.{selector_path}."
         kind = self.picks.get(prefix + "type", "deployments")
-        workloads = sorted(
-            (w for w in self.cluster.cache.list(kind, self.form.namespace or None)), key=name_of
-        ) if self.form.namespace else []
+        workloads = (
+            sorted((w for w in self.cluster.cache.list(kind, self.form.namespace or None)), key=name_of)
+            if self.form.namespace
+            else []
+        )
         chosen = self.picks.get(prefix + "workload", "")
         names = [name_of(w) for w in workloads]
         if chosen not in names:

@@ -53,8 +53,18 @@ class ConsoleProcess:
 
     def start(self, timeout: float = 60) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "app", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-               "--kubeconfig", str(self.kubeconfig)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "app",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--kubeconfig",
+            str(self.kubeconfig),
+        ]
         env = {**os.environ, "NETPOL_ADMIN_PASSWORD": ADMIN_PASSWORD, "PYTHONUNBUFFERED": "1"}
         with open(self.log, "ab") as log:
             self._proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -110,19 +120,37 @@ def whitelist_admin_team(console: ConsoleProcess) -> None:
     """The Quota Center step, done once for the scenarios: the admin's team applies for the
     sandbox cluster and a second approver (nobody decides their own application) approves."""
     subprocess.run(
-        [sys.executable, "-m", "app", "users", "create", "reviewer", "--role", "approver", "--team", "platform-review",
-         "--data-dir", str(console.data_dir)],
-        input=REVIEWER_PASSWORD.encode(), cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "users",
+            "create",
+            "reviewer",
+            "--role",
+            "approver",
+            "--team",
+            "platform-review",
+            "--data-dir",
+            str(console.data_dir),
+        ],
+        input=REVIEWER_PASSWORD.encode(),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with signed_in(console.url, "admin", ADMIN_PASSWORD) as admin:
         token = csrf_token(admin.get("/whitelist").text)
-        admin.post("/whitelist", data={"cluster": "sandbox", "reason": "browser tests", "csrf_token": token}).raise_for_status()
+        admin.post(
+            "/whitelist", data={"cluster": "sandbox", "reason": "browser tests", "csrf_token": token}
+        ).raise_for_status()
     with signed_in(console.url, "reviewer", REVIEWER_PASSWORD) as reviewer:
         page = reviewer.get("/whitelist?cluster=sandbox").text
         app_id = re.search(r"/whitelist/(\d+)/approve", page)
         assert app_id, "the reviewer sees no application to approve"
-        reviewer.post(f"/whitelist/{app_id.group(1)}/approve",
-                      data={"comment": "ok", "csrf_token": csrf_token(page)}).raise_for_status()
+        reviewer.post(
+            f"/whitelist/{app_id.group(1)}/approve", data={"comment": "ok", "csrf_token": csrf_token(page)}
+        ).raise_for_status()
 
 
 @pytest.fixture(scope="session")

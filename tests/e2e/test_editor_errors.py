@@ -48,7 +48,14 @@ def test_an_invalid_cidr_is_shown_at_its_field_and_input_is_kept(page: Any) -> N
     assert section(page, "Source").get_by_label("Port", exact=True).input_value() == "8080"
     # The summary links to the field.
     summary.get_by_role("link").first.click()
-    assert page.evaluate("document.activeElement === document.querySelector('#' + arguments[0])".replace("arguments[0]", repr(cidr.get_attribute("id")))) or True
+    assert (
+        page.evaluate(
+            "document.activeElement === document.querySelector('#' + arguments[0])".replace(
+                "arguments[0]", repr(cidr.get_attribute("id"))
+            )
+        )
+        or True
+    )
 
 
 def test_a_concurrent_edit_is_a_conflict_and_overwrites_nothing(page: Any, e2e_sandbox: SandboxProcess) -> None:

@@ -28,9 +28,7 @@ def read_policy(sandbox: SandboxProcess, namespace: str, name: str) -> dict[str,
 
 def settle(page: Any) -> None:
     """Wait until htmx has finished every request and swap it started."""
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
-    )
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
 
 
 def click(page: Any, locator: Any) -> None:
@@ -47,7 +45,7 @@ def choose(page: Any, select: Any, **option: str) -> None:
 
 
 def pick_workload(page: Any, scope: Any, type_label: str, workload: str, label: str) -> None:
-    """"+ Select Workload And Add Label": Type, Workload, Label, then Add label."""
+    """ "+ Select Workload And Add Label": Type, Workload, Label, then Add label."""
     picker = scope.get_by_role("group", name="+ Select Workload And Add Label").first
     choose(page, picker.get_by_label("Type"), label=type_label)
     picker = scope.get_by_role("group", name="+ Select Workload And Add Label").first
@@ -150,7 +148,9 @@ def test_scenario_2_allow_source_cidrs_for_an_internet_facing_service(page: Any,
     pick_workload(page, section(page, "Pod Selector"), "Stateless (Deployment)", "nginx", "app=nginx")
     rule = add_rule(page, "Source")
     add_peer(page, rule, "podSelector")
-    pick_workload(page, rule.get_by_role("group", name="Rule 1", exact=True), "Stateless (Deployment)", "busybox", "app=busybox")
+    pick_workload(
+        page, rule.get_by_role("group", name="Rule 1", exact=True), "Stateless (Deployment)", "busybox", "app=busybox"
+    )
     rule = section(page, "Source").get_by_role("group", name="Source rule 1", exact=True)
     peer = add_peer(page, rule, "ipBlock")
     peer.get_by_label("cidr").fill("100.64.0.0/10")
@@ -201,7 +201,10 @@ def test_scenario_3_egress_only_to_given_addresses_and_dns(page: Any, e2e_sandbo
         "podSelector": {"matchLabels": {"app": "busybox"}},
         "egress": [
             {"to": [{"ipBlock": {"cidr": "106.11.0.21/32"}}, {"ipBlock": {"cidr": "140.205.0.4/32"}}]},
-            {"ports": [{"protocol": "UDP", "port": 53}], "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"namespaceSelector": {}}]},
+            {
+                "ports": [{"protocol": "UDP", "port": 53}],
+                "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"namespaceSelector": {}}],
+            },
         ],
         "policyTypes": ["Ingress", "Egress"],
     }

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from app.policies.listing import age, policy_rows
 from app.policies.model import NetworkPolicy
 
-NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,10 @@ def test_age_reads_like_kubectl(created: str, expected: str) -> None:
 
 def _policy(name: str, selector: dict[str, object], created: str = "2026-11-26T11:00:00Z") -> NetworkPolicy:
     return NetworkPolicy.from_dict(
-        {"metadata": {"name": name, "namespace": "default", "creationTimestamp": created}, "spec": {"podSelector": selector}}
+        {
+            "metadata": {"name": name, "namespace": "default", "creationTimestamp": created},
+            "spec": {"podSelector": selector},
+        }
     )
 
 
@@ -53,5 +56,8 @@ def test_rows_count_selected_pods_show_chips_filter_and_sort() -> None:
         ("web", 1, ("app=web", "tier"), False),
     ]
     assert [r.name for r in policy_rows(policies, pods, now=NOW, name_filter="WE")] == ["web"]
-    assert [r.name for r in policy_rows(policies, pods, now=NOW, sort="created", descending=True)] == ["web", "everything"]
+    assert [r.name for r in policy_rows(policies, pods, now=NOW, sort="created", descending=True)] == [
+        "web",
+        "everything",
+    ]
     assert rows[0].age == "120m"  # kubectl switches to hours at 3h

@@ -31,7 +31,7 @@ def form_fields(html: str) -> list[tuple[str, str]]:
         if 'type="checkbox"' in attrs and " checked" not in attrs:
             continue
         if m.group(1) == "select":
-            body = html[m.end(): html.find("</select>", m.end())]
+            body = html[m.end() : html.find("</select>", m.end())]
             chosen = re.search(r'<option(?: value="([^"]*)")? selected>([^<]*)<', body) or re.search(
                 r'<option(?: value="([^"]*)")?[^>]*>([^<]*)<', body
             )
@@ -99,7 +99,9 @@ async def test_an_empty_namespace_says_so(admin: Any, namespace: str) -> None:
     assert "No network policies in this namespace." in page.text
 
 
-async def test_the_list_is_live_a_change_made_elsewhere_ends_the_long_poll(admin: Any, kube: Any, namespace: str) -> None:
+async def test_the_list_is_live_a_change_made_elsewhere_ends_the_long_poll(
+    admin: Any, kube: Any, namespace: str
+) -> None:
     app, client = admin
     version = app.state.clusters.get("sandbox").cache.version
     poll = asyncio.create_task(
@@ -112,7 +114,9 @@ async def test_the_list_is_live_a_change_made_elsewhere_ends_the_long_poll(admin
     assert ">made-by-kubectl</td>" in rows.text
 
 
-async def test_create_without_javascript_keeps_input_on_errors_then_applies(admin: Any, kube: Any, namespace: str) -> None:
+async def test_create_without_javascript_keeps_input_on_errors_then_applies(
+    admin: Any, kube: Any, namespace: str
+) -> None:
     _, client = admin
     page = await client.get(f"/clusters/sandbox/networkpolicies/new?namespace={namespace}")
     assert page.status_code == 200
@@ -152,7 +156,9 @@ async def test_htmx_gets_the_panel_fragment_and_an_hx_redirect(admin: Any, kube:
     assert stored.spec.policy_types == ["Ingress", "Egress"]
 
 
-async def test_a_team_without_an_approved_application_gets_a_read_only_page(admin: Any, kube: Any, namespace: str) -> None:
+async def test_a_team_without_an_approved_application_gets_a_read_only_page(
+    admin: Any, kube: Any, namespace: str
+) -> None:
     app, client = admin
     async with app.state.sessions() as db:
         await create_user(db, "dev", team="app-team", roles=["operator"], password="dev-password-123")
