@@ -9,6 +9,7 @@ and redirects to the list (``HX-Redirect`` for htmx); errors come back at their 
 from __future__ import annotations
 
 import difflib
+from urllib.parse import urlencode
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -151,7 +152,7 @@ async def edit(request: Request, cluster: ClusterDep, user: CurrentUser, namespa
         form = policy_to_form(policy)
     except FormUnsupported as exc:
         url = request.url_for("networkpolicy-yaml", cluster=cluster.name, namespace=namespace, name=name)
-        return RedirectResponse(f"{url}?edit=1&why={exc.reason}", status_code=303)
+        return RedirectResponse(f"{url}?{urlencode({'edit': '1', 'why': exc.reason})}", status_code=303)
     return await _open(Editor(request, cluster, form, "edit", {}, user))
 
 

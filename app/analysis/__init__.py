@@ -1,0 +1,36 @@
+"""Connectivity analysis over a cluster's watch-fed cache.
+
+``world(cluster)`` is a ``reachability.World`` snapshot of the cache's Namespaces, Pods and
+NetworkPolicies, rebuilt only when one of those kinds changed (memoized on the cache's per-kind
+versions), so repeated page and API requests share one. The helpers answer the pages' questions
+(and, later, the REST API's) over that snapshot: ``explain`` one connection, the ``matrix`` of a
+namespace, a policy's ``selected_pods`` and ``resolved_peers``, and the pods ``unprotected_after_delete``.
+"""
+
+from __future__ import annotations
+
+from app.analysis.snapshot import (
+    PeerPods,
+    RulePeers,
+    explain,
+    matrix,
+    namespace_pods,
+    policies_selecting,
+    resolved_peers,
+    selected_pods,
+    unprotected_after_delete,
+    world,
+)
+
+__all__ = [
+    "PeerPods",
+    "RulePeers",
+    "explain",
+    "matrix",
+    "namespace_pods",
+    "policies_selecting",
+    "resolved_peers",
+    "selected_pods",
+    "unprotected_after_delete",
+    "world",
+]

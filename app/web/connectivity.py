@@ -1,0 +1,82 @@
+"""The Connectivity page: may this pod (or address) reach that one on a port, and why; and the
+pod × pod matrix of a namespace for a port. Answers come from app.analysis over the cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from app import analysis
+from app.errors import BadRequest, NotFound
+from app.policies.model import PROTOCOLS
+from app.web.deps import ClusterDep
+from app.web.templating import templates
+
+router = APIRouter()
+
+MATRIX_LIMIT = 80  # pods; a bigger table is unreadable (the REST API serves the whole matrix)
+
+
+def _endpoint(pod: str, ip: str) -> str:
+    """The address typed wins over the pod picked, so either can be used without JavaScript."""
+    return ip.strip() or pod.strip()
+
+
+def _port(text: str) -> int | str:
+    text = text.strip()
+    return int(text) if text.isdigit() else text
+
+
+@router.get("/clusters/{cluster}/connectivity", response_class=HTMLResponse, name="connectivity")
+async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
+    q = request.query_params
+    protocol = q.get("protocol", "TCP").upper()
+    protocol = protocol if protocol in PROTOCOLS else "TCP"
+    pods = [p.ref for p in analysis.namespace_pods(cluster, None)]
+    namespaces = sorted(
+        {ref.split("/", 1)[0] for ref in pods}
+        | {n["metadata"]["name"] for n in cluster.cache.list("namespaces")}
+    )
+    context: dict[str, Any] = {
+        "cluster": cluster.name,
+        "nav": "connectivity",
+        "hx": bool(request.headers.get("HX-Request")),
+        "pods": pods,
+        "namespaces": namespaces,
+        "protocols": PROTOCOLS,
+        "q": {k: q.get(k, "") for k in ("from", "from_ip", "to", "to_ip", "port", "mport", "mnamespace")},
+        "protocol": protocol,
+        "mprotocol": q.get("mprotocol", "TCP").upper()
+        if q.get("mprotocol", "TCP").upper() in PROTOCOLS
+        else "TCP",
+        "verdict": None,
+        "error": "",
+        "matrix": None,
+        "matrix_error": "",
+    }
+    status = 200
+    src, dst, port = (
+        _endpoint(q.get("from", ""), q.get("from_ip", "")),
+        _endpoint(q.get("to", ""), q.get("to_ip", "")),
+        q.get("port", ""),
+    )
+    if src or dst or port:
+        if not (src and dst and port.strip()):
+            context["error"] = "Choose a source, a destination and a port."
+            status = 400
+        else:
+            try:
+                context["verdict"] = analysis.explain(cluster, src, dst, _port(port), protocol)
+            except (BadRequest, NotFound) as exc:
+                context["error"] = exc.message
+                status = exc.status_code
+    mnamespace, mport = q.get("mnamespace", ""), q.get("mport", "")
+    if mnamespace and mport.strip():
+        members = analysis.namespace_pods(cluster, mnamespace)
+        if len(members) > MATRIX_LIMIT:
+            context["matrix_error"] = f"{len(members)} pods are too many to show (at most {MATRIX_LIMIT})."
+        else:
+            context["matrix"] = analysis.matrix(cluster, mnamespace, _port(mport), context["mprotocol"])
+    return templates.TemplateResponse(request, "connectivity/index.html", context, status_code=status)

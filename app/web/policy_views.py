@@ -1,0 +1,425 @@
+"""A NetworkPolicy's own pages: details, YAML (view, copy, download, edit), Create from YAML,
+delete with confirmation, and the recipe gallery.
+
+Writes go through ``app.editing.service`` (our validation, then the API server's dry run for the
+review, then the write); an update carries the resourceVersion the page showed, so a change made
+meanwhile is a 409 Conflict shown to the user, never overwritten. Every page is one template that
+renders whole, or only its ``content`` block for htmx (``HX-Request``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app import analysis
+from app.accounts.deps import CurrentUser
+from app.editing import service as editing
+from app.errors import AlreadyExists, Conflict, FieldError, Forbidden, Invalid, NotFound, Unavailable
+from app.policies.form import describe, summarize_direction
+from app.policies.model import API_VERSION, KIND, NetworkPolicy, dump_yaml
+from app.policies.recipes import RECIPES
+from app.web.deps import ClusterDep
+from app.web.templating import templates
+
+router = APIRouter()
+
+POLICY = "/clusters/{cluster}/namespaces/{namespace}/networkpolicies/{name}"
+
+
+def policy_yaml(policy: NetworkPolicy | dict[str, Any]) -> str:
+    """The YAML a person reads and edits: the object without ``metadata.managedFields``."""
+    obj = policy.to_dict() if isinstance(policy, NetworkPolicy) else dict(policy)
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    return dump_yaml({**obj, "metadata": meta})
+
+
+def parse_policy_text(text: str) -> NetworkPolicy:
+    """One NetworkPolicy from YAML or JSON text; ``Invalid`` with field causes otherwise
+    (broken YAML, several documents, another kind, wrongly typed fields)."""
+    try:
+        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise Invalid(
+            f"The YAML cannot be parsed{where}: {problem}",
+            [FieldError("<yaml>", "FieldValueInvalid", f"cannot parse YAML{where}: {problem}")],
+        ) from None
+    if not docs:
+        raise Invalid(
+            "The YAML is empty.", [FieldError("<yaml>", "FieldValueRequired", "enter a NetworkPolicy")]
+        )
+    if len(docs) > 1:
+        raise Invalid(
+            f"The YAML holds {len(docs)} documents; submit one NetworkPolicy at a time.",
+            [FieldError("<yaml>", "FieldValueTooMany", f"{len(docs)} documents, expected one NetworkPolicy")],
+        )
+    doc = docs[0]
+    if not isinstance(doc, dict):
+        raise Invalid(
+            "The YAML is not an object.",
+            [FieldError("<root>", "FieldValueTypeInvalid", "expected an object")],
+        )
+    causes = []
+    if doc.get("kind") != KIND:
+        causes.append(FieldError("kind", "FieldValueNotSupported", f'expected "{KIND}"', doc.get("kind")))
+    if doc.get("apiVersion") != API_VERSION:
+        causes.append(
+            FieldError(
+                "apiVersion", "FieldValueNotSupported", f'expected "{API_VERSION}"', doc.get("apiVersion")
+            )
+        )
+    if causes:
+        raise Invalid(f"This page creates a {KIND} ({API_VERSION}); the YAML is something else.", causes)
+    return NetworkPolicy.from_dict(doc)
+
+
+def _writer(request: Request, user: Any) -> editing.Writer:
+    return editing.Writer(user, "console", request.app.state.sessions)
+
+
+async def _refusal(request: Request, cluster: Any, user: Any) -> str:
+    """Why this user may not change policies here ("" when they may), shown before they try."""
+    refusal = await editing.refusal(cluster, _writer(request, user))
+    return refusal.message if refusal is not None else ""
+
+
+def _render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    context = {"nav": "networkpolicies", "hx": bool(request.headers.get("HX-Request")), **context}
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def _redirect(request: Request, url: str) -> Response:
+    if request.headers.get("HX-Request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def _list_url(request: Request, cluster: str, namespace: str) -> str:
+    return f"{request.url_for('networkpolicies', cluster=cluster)}?{urlencode({'namespace': namespace})}"
+
+
+async def _live(cluster: Any, namespace: str, name: str) -> NetworkPolicy:
+    """The policy as the API server has it now (the cache's copy when the server is away)."""
+    try:
+        return await cluster.get_network_policy(namespace, name)
+    except Unavailable:
+        cached = cluster.cache.network_policy(namespace, name)
+        if cached is None:
+            raise
+        return cached
+
+
+# ----- details -----
+
+
+@router.get(POLICY, response_class=HTMLResponse, name="networkpolicy-details")
+async def details(request: Request, cluster: ClusterDep, namespace: str, name: str) -> HTMLResponse:
+    policy = await _live(cluster, namespace, name)
+    context = {
+        "cluster": cluster.name,
+        "namespace": namespace,
+        "policy": policy,
+        "sentences": describe(policy),
+        "summary": {d: summarize_direction(policy, d) for d in ("Ingress", "Egress")},
+        "selected": analysis.selected_pods(cluster, policy),
+        "peers": analysis.resolved_peers(cluster, policy),
+        "yaml": policy_yaml(policy),
+    }
+    return _render(request, "networkpolicies/details.html", context)
+
+
+# ----- YAML: view, download, edit -----
+
+
+@router.get(POLICY + "/yaml", response_class=HTMLResponse, name="networkpolicy-yaml")
+async def yaml_page(
+    request: Request,
+    cluster: ClusterDep,
+    user: CurrentUser,
+    namespace: str,
+    name: str,
+    edit: str = "",
+    why: str = "",
+) -> HTMLResponse:
+    policy = await _live(cluster, namespace, name)
+    text = policy_yaml(policy)
+    if edit in ("1", "true"):
+        context = _update_context(cluster, namespace, name, text, policy.metadata.resource_version or "", why)
+        context["refused"] = await _refusal(request, cluster, user)
+        return _render(request, "networkpolicies/create_yaml.html", context)
+    context = {"cluster": cluster.name, "namespace": namespace, "name": name, "yaml": text}
+    return _render(request, "networkpolicies/yaml.html", context)
+
+
+def _update_context(cluster: Any, namespace: str, name: str, text: str, rv: str, why: str) -> dict[str, Any]:
+    return {
+        "cluster": cluster.name,
+        "namespace": namespace,
+        "name": name,
+        "update": True,
+        "why": why,
+        "text": text,
+        "resource_version": rv,
+        "errors": [],
+        "problem": "",
+        "review": None,
+    }
+
+
+@router.get(POLICY + "/yaml/download", name="networkpolicy-yaml-download")
+async def yaml_download(cluster: ClusterDep, namespace: str, name: str) -> Response:
+    policy = await _live(cluster, namespace, name)
+    return Response(
+        policy_yaml(policy),
+        media_type="application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{name}.yaml"'},
+    )
+
+
+@router.post(POLICY + "/yaml", response_class=HTMLResponse, name="networkpolicy-yaml-update")
+async def yaml_update(
+    request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, name: str
+) -> Response:
+    data = await request.form()
+    text = str(data.get("yaml", ""))
+    rv = str(data.get("resource_version", ""))
+    context = _update_context(cluster, namespace, name, text, rv, str(data.get("why", "")))
+
+    def check(policy: NetworkPolicy) -> None:
+        causes = []
+        if policy.name != name:
+            causes.append(
+                FieldError("metadata.name", "FieldValueInvalid", f'this page edits "{name}"', policy.name)
+            )
+        if (policy.namespace or namespace) != namespace:
+            causes.append(
+                FieldError(
+                    "metadata.namespace",
+                    "FieldValueInvalid",
+                    f'this page edits namespace "{namespace}"',
+                    policy.namespace,
+                )
+            )
+        if causes:
+            raise Invalid.for_object("NetworkPolicy.networking.k8s.io", policy.name, causes)
+        policy.metadata.namespace = namespace
+        if not policy.metadata.resource_version:
+            policy.metadata.resource_version = rv or None
+
+    return await _submit(
+        request,
+        cluster,
+        "networkpolicies/create_yaml.html",
+        context,
+        str(data.get("op", "review")),
+        update=True,
+        prepare=check,
+        namespace=namespace,
+        writer=_writer(request, user),
+    )
+
+
+# ----- Create from YAML -----
+
+_STARTER = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: example
+spec:
+  podSelector:
+    matchLabels:
+      app: nginx
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          app: busybox
+    ports:
+    - protocol: TCP
+      port: 80
+"""
+
+
+def _create_context(cluster: Any, namespace: str, text: str) -> dict[str, Any]:
+    namespaces = sorted(n["metadata"]["name"] for n in cluster.cache.list("namespaces"))
+    return {
+        "cluster": cluster.name,
+        "namespace": namespace,
+        "namespaces": namespaces,
+        "text": text,
+        "update": False,
+        "name": "",
+        "errors": [],
+        "problem": "",
+        "review": None,
+    }
+
+
+@router.get(
+    "/clusters/{cluster}/networkpolicies/create-yaml",
+    response_class=HTMLResponse,
+    name="networkpolicy-create-yaml",
+)
+async def create_yaml(
+    request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str = "default"
+) -> HTMLResponse:
+    context = _create_context(cluster, namespace, _STARTER)
+    context["refused"] = await _refusal(request, cluster, user)
+    return _render(request, "networkpolicies/create_yaml.html", context)
+
+
+@router.post(
+    "/clusters/{cluster}/networkpolicies/create-yaml",
+    response_class=HTMLResponse,
+    name="networkpolicy-create-yaml-submit",
+)
+async def create_yaml_submit(
+    request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str = "default"
+) -> Response:
+    data = await request.form()
+    namespace = str(data.get("namespace", namespace)) or namespace
+    context = _create_context(cluster, namespace, str(data.get("yaml", "")))
+
+    def fill(policy: NetworkPolicy) -> None:
+        if not policy.metadata.namespace:
+            policy.metadata.namespace = namespace
+
+    return await _submit(
+        request,
+        cluster,
+        "networkpolicies/create_yaml.html",
+        context,
+        str(data.get("op", "review")),
+        update=False,
+        prepare=fill,
+        namespace=namespace,
+        writer=_writer(request, user),
+    )
+
+
+async def _submit(
+    request: Request,
+    cluster: Any,
+    template: str,
+    context: dict[str, Any],
+    op: str,
+    *,
+    update: bool,
+    prepare: Any,
+    namespace: str,
+    writer: editing.Writer,
+) -> Response:
+    """Validate the YAML; ``review`` answers the dry run, ``apply`` writes and goes to the list;
+    ``edit`` shows the text again."""
+    if op == "edit":
+        return _render(request, template, context)
+    try:
+        policy = parse_policy_text(context["text"])
+    except Invalid as exc:
+        context["errors"] = exc.causes
+        context["problem"] = exc.message
+        return _render(request, template, context, 422)
+    try:
+        prepare(policy)
+        outcome = await editing.write(cluster, policy, update=update, dry_run=op != "apply", writer=writer)
+    except Invalid as exc:
+        context["errors"] = exc.causes
+        context["problem"] = "The policy is not valid; nothing was applied." if exc.causes else exc.message
+        return _render(request, template, context, 422)
+    except (Conflict, AlreadyExists) as exc:
+        context["problem"] = exc.message
+        context["conflict"] = isinstance(exc, Conflict)
+        return _render(request, template, context, 409)
+    except NotFound as exc:
+        context["problem"] = exc.message
+        return _render(request, template, context, 404)
+    except Forbidden as exc:
+        context["problem"] = context["refused"] = exc.message
+        return _render(request, template, context, 403)
+    except Unavailable as exc:
+        context["problem"] = (
+            f"The cluster's API server cannot be reached; nothing was changed. ({exc.message})"
+        )
+        return _render(request, template, context, 503)
+    if op != "apply":
+        context["review"] = {
+            "yaml": policy_yaml(outcome.policy),
+            "warnings": outcome.warnings,
+            "sentences": describe(outcome.policy),
+        }
+        return _render(request, template, context)
+    return _redirect(request, _list_url(request, cluster.name, outcome.policy.namespace or namespace))
+
+
+# ----- delete -----
+
+
+def _delete_context(cluster: Any, policy: NetworkPolicy, rv: str) -> dict[str, Any]:
+    return {
+        "cluster": cluster.name,
+        "namespace": policy.namespace,
+        "name": policy.name,
+        "policy": policy,
+        "resource_version": rv,
+        "selected": analysis.selected_pods(cluster, policy),
+        "unprotected": analysis.unprotected_after_delete(cluster, policy),
+        "problem": "",
+    }
+
+
+@router.get(POLICY + "/delete", response_class=HTMLResponse, name="networkpolicy-delete")
+async def delete_page(
+    request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, name: str
+) -> HTMLResponse:
+    policy = await _live(cluster, namespace, name)
+    context = _delete_context(cluster, policy, policy.metadata.resource_version or "")
+    context["refused"] = await _refusal(request, cluster, user)
+    return _render(request, "networkpolicies/delete.html", context)
+
+
+@router.post(POLICY + "/delete", response_class=HTMLResponse, name="networkpolicy-delete-confirm")
+async def delete_confirm(
+    request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, name: str
+) -> Response:
+    rv = str((await request.form()).get("resource_version", ""))
+    try:
+        await editing.delete(
+            cluster, namespace, name, resource_version=rv or None, writer=_writer(request, user)
+        )
+    except Forbidden as exc:
+        policy = await _live(cluster, namespace, name)
+        context = _delete_context(cluster, policy, rv)
+        context["refused"] = exc.message
+        return _render(request, "networkpolicies/delete.html", context, 403)
+    except Conflict as exc:
+        policy = await _live(cluster, namespace, name)
+        context = _delete_context(cluster, policy, rv)
+        context["problem"] = exc.message
+        context["changed"] = policy.metadata.resource_version or ""
+        return _render(request, "networkpolicies/delete.html", context, 409)
+    return _redirect(request, _list_url(request, cluster.name, namespace))
+
+
+# ----- recipes -----
+
+
+@router.get(
+    "/clusters/{cluster}/networkpolicies/recipes", response_class=HTMLResponse, name="networkpolicy-recipes"
+)
+async def recipes(request: Request, cluster: ClusterDep, namespace: str = "default") -> HTMLResponse:
+    context = {
+        "cluster": cluster.name,
+        "namespace": namespace,
+        "recipes": list(RECIPES.values()),
+        "previews": {
+            r.name: describe(NetworkPolicy.from_dict(r.policy(namespace))) for r in RECIPES.values()
+        },
+    }
+    return _render(request, "networkpolicies/recipes.html", context)
