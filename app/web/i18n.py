@@ -292,3 +292,15 @@ CATALOG.update({
     "denied": "拒绝",
     "No pods in this namespace.": "该命名空间下没有 Pod。",
 })
+
+CATALOG.update({
+    "History": "变更历史",
+    "Time": "时间",
+    "User": "用户",
+    "Action": "操作",
+    "Outcome": "结果",
+    "Changes": "变更",
+    "Diff": "差异",
+    "Restore this version": "恢复此版本",
+    "No change to this policy has been made through the console yet.": "尚未通过控制台修改过该策略。",
+})

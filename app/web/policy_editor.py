@@ -9,13 +9,15 @@ and redirects to the list (``HX-Redirect`` for htmx); errors come back at their 
 from __future__ import annotations
 
 import difflib
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
+import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.deps import CurrentUser
+from app.audit import service as audit
 from app.editing import service as editing
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, Unavailable
 from app.policies.form import FormUnsupported, PolicyForm, describe, policy_to_form
@@ -61,6 +63,8 @@ class Editor:
         self.conflict: dict[str, Any] | None = None
         self.review: editing.Outcome | None = None
         self.forbidden: Forbidden | None = None
+        self.action = "restore" if picks.get("_action") == "restore" else ""
+        self.note = ""
 
     @property
     def writer(self) -> editing.Writer:
@@ -156,6 +160,40 @@ async def edit(request: Request, cluster: ClusterDep, user: CurrentUser, namespa
     return await _open(Editor(request, cluster, form, "edit", {}, user))
 
 
+@router.get(
+    "/clusters/{cluster}/namespaces/{namespace}/networkpolicies/{name}/restore/{entry_id}",
+    response_class=HTMLResponse,
+    name="networkpolicy-restore",
+)
+async def restore(
+    request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, name: str, entry_id: int
+) -> Response:
+    """An earlier version from the audit log, opened in the editor for the usual review."""
+    async with request.app.state.sessions() as db:
+        entry = await audit.get_entry(db, entry_id)
+    if (entry.cluster, entry.namespace, entry.name, entry.kind) != (cluster.name, namespace, name, "NetworkPolicy"):
+        raise NotFound(f"audit entry {entry_id} is not a version of {namespace}/{name}")
+    if entry.outcome != "success" or not entry.after_yaml:
+        raise NotFound(f"audit entry {entry_id} holds no version to restore")
+    data = NetworkPolicy.from_dict(yaml.safe_load(entry.after_yaml)).to_dict()
+    live = cluster.cache.network_policy(namespace, name)
+    # The server's bookkeeping of that version goes; an update starts from the live version.
+    for key in ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields"):
+        data["metadata"].pop(key, None)
+    if live is not None:
+        data["metadata"]["resourceVersion"] = live.metadata.resource_version
+    try:
+        form = policy_to_form(data)
+    except FormUnsupported as exc:
+        raise Invalid(f"that version does not fit the form ({exc.reason}); restore it from the YAML view") from exc
+    editor = Editor(request, cluster, form, "edit" if live else "create", {"_action": "restore"}, user)
+    editor.note = (
+        f"Restoring the version of {entry.at:%Y-%m-%d %H:%M:%S} ({entry.action} by {entry.actor}): "
+        "review it, then apply."
+    )
+    return await _open(editor)
+
+
 async def _open(editor: Editor) -> HTMLResponse:
     """The panel as first shown; a user who may not write is told so at once."""
     refusal = await editing.refusal(editor.cluster, editor.writer)
@@ -209,7 +247,12 @@ async def _submit(editor: Editor, *, dry_run: bool) -> Response:
         return _render(editor, 422)
     try:
         outcome = await editing.write(
-            editor.cluster, policy, update=editor.mode == "edit", dry_run=dry_run, writer=editor.writer
+            editor.cluster,
+            policy,
+            update=editor.mode == "edit",
+            dry_run=dry_run,
+            writer=editor.writer,
+            action=editor.action,
         )
     except Invalid as exc:
         editor.add_errors(exc.causes, object_paths=True)

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import analysis
 from app.accounts.deps import CurrentUser
+from app.audit import service as audit
 from app.editing import service as editing
 from app.errors import AlreadyExists, Conflict, FieldError, Forbidden, Invalid, NotFound, Unavailable
 from app.policies.form import describe, summarize_direction
@@ -131,8 +132,24 @@ async def details(request: Request, cluster: ClusterDep, namespace: str, name: s
         "selected": analysis.selected_pods(cluster, policy),
         "peers": analysis.resolved_peers(cluster, policy),
         "yaml": policy_yaml(policy),
+        "history": await policy_history(request, cluster.name, namespace, name),
     }
     return _render(request, "networkpolicies/details.html", context)
+
+
+async def policy_history(request: Request, cluster: str, namespace: str, name: str) -> list[dict[str, Any]]:
+    """The policy's audit entries, newest first; a successful create, update or restore is a
+    version the user can restore."""
+    async with request.app.state.sessions() as db:
+        entries = await audit.history(db, cluster, namespace, name)
+    return [
+        {
+            "entry": e,
+            "diff": audit.entry_diff(e),
+            "restorable": e.outcome == "success" and bool(e.after_yaml),
+        }
+        for e in entries
+    ]
 
 
 # ----- YAML: view, download, edit -----

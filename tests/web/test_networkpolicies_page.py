@@ -187,3 +187,46 @@ async def test_a_banner_warns_once_the_cluster_holds_100_policies(admin: Any, ku
     await wait_cached(app, namespace, f"p{100 - before - 1:03d}")
     page = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}")
     assert "This cluster holds 100 network policies. ACK recommends fewer than 100" in page.text
+
+
+async def test_details_show_the_history_and_an_earlier_version_can_be_restored_through_review(
+    admin: Any, kube: Any, namespace: str
+) -> None:
+    app, client = admin
+    net = k8s.NetworkingV1Api(kube)
+    page = await client.get(f"/clusters/sandbox/networkpolicies/new?namespace={namespace}")
+    html = (await post_panel(client, page.text, "add:ingress.rules", name="versions")).text
+    html = (await post_panel(client, html, "add:ingress[0].ports")).text
+    review = await post_panel(client, html, "next", **{"ingress[0].ports[0].port": "80"})
+    assert (await post_panel(client, review.text, "apply")).status_code == 303
+    await wait_cached(app, namespace, "versions")
+
+    edit = await client.get(f"/clusters/sandbox/namespaces/{namespace}/networkpolicies/versions/edit")
+    review = await post_panel(client, edit.text, "next", **{"ingress[0].ports[0].port": "8080"})
+    assert (await post_panel(client, review.text, "apply")).status_code == 303
+    assert (await net.read_namespaced_network_policy("versions", namespace)).spec.ingress[0].ports[0].port == 8080
+    cache = app.state.clusters.get("sandbox").cache
+    for _ in range(100):
+        if cache.network_policy(namespace, "versions").spec.ingress[0].ports[0].port == 8080:
+            break
+        await asyncio.sleep(0.05)
+
+    details = await client.get(f"/clusters/sandbox/namespaces/{namespace}/networkpolicies/versions")
+    history = details.text[details.text.index('id="np-history-title"') :]
+    assert history.count("Restore this version") == 2
+    assert "+      port: 8080" in history.replace("&#43;", "+") or "port: 8080" in history
+    oldest = re.findall(r"/restore/(\d+)", history)[-1]
+
+    restore = await client.get(f"/clusters/sandbox/namespaces/{namespace}/networkpolicies/versions/restore/{oldest}")
+    assert restore.status_code == 200 and "Restoring the version of" in restore.text
+    assert 'name="ingress[0].ports[0].port" value="80"' in restore.text
+    review = await post_panel(client, restore.text, "next")
+    assert review.status_code == 200
+    assert (await post_panel(client, review.text, "apply")).status_code == 303
+    assert (await net.read_namespaced_network_policy("versions", namespace)).spec.ingress[0].ports[0].port == 80
+
+    async with app.state.sessions() as db:
+        from app.audit.service import history as audit_history
+
+        actions = [e.action for e in await audit_history(db, "sandbox", namespace, "versions")]
+    assert actions == ["restore", "update", "create"]
