@@ -9,7 +9,7 @@ from typing import Any
 
 from app.policies.form import summarize_direction
 from app.policies.model import NetworkPolicy
-from app.policies.selectors import requirements, selector_matches
+from app.policies.selectors import format_requirement, requirements, selector_matches
 
 # ACK recommends fewer than 100 NetworkPolicies per cluster.
 RECOMMENDED_MAXIMUM = 100
@@ -34,17 +34,7 @@ class PolicyRow:
 
 
 def selector_chips(policy: NetworkPolicy) -> tuple[str, ...]:
-    chips = []
-    for r in requirements(policy.spec.pod_selector) or ():
-        if r.operator == "In" and len(r.values) == 1:
-            chips.append(f"{r.key}={r.values[0]}")
-        elif r.operator in ("In", "NotIn"):
-            chips.append(f"{r.key} {r.operator.lower()} ({', '.join(r.values)})")
-        elif r.operator == "Exists":
-            chips.append(r.key)
-        else:
-            chips.append(f"!{r.key}")
-    return tuple(chips)
+    return tuple(format_requirement(r) for r in requirements(policy.spec.pod_selector) or ())
 
 
 def parse_time(value: str | None) -> datetime | None:

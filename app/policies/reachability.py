@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from app.errors import BadRequest, NotFound
 from app.policies.documents import Documents, Namespace, Pod
 from app.policies.model import NetworkPolicy, apply_defaults
-from app.policies.selectors import Requirement, requirements, requirements_match
+from app.policies.selectors import Requirement, format_requirements, requirements, requirements_match
 
 if TYPE_CHECKING:
     from app.policies.matrix import Matrix
@@ -109,26 +109,12 @@ class PeerMatcher:
             return self.block.describe()
         if self.empty:
             return "an empty peer (matches nothing)"
-        pods = "all pods" if not self.pods else f"pods matching {_fmt(self.pods)}"
+        pods = "all pods" if not self.pods else f"pods matching {format_requirements(self.pods)}"
         if self.namespaces is None:
             return f"{pods} in namespace {policy_ns}"
         if not self.namespaces:
             return f"{pods} in all namespaces"
-        return f"{pods} in namespaces matching {_fmt(self.namespaces)}"
-
-
-def _fmt(reqs: tuple[Requirement, ...]) -> str:
-    parts = []
-    for r in reqs:
-        if r.operator == "In" and len(r.values) == 1:
-            parts.append(f"{r.key}={r.values[0]}")
-        elif r.operator in ("In", "NotIn"):
-            parts.append(f"{r.key} {r.operator.lower()} ({','.join(r.values)})")
-        elif r.operator == "Exists":
-            parts.append(r.key)
-        else:
-            parts.append(f"!{r.key}")
-    return ",".join(parts)
+        return f"{pods} in namespaces matching {format_requirements(self.namespaces)}"
 
 
 @dataclass(frozen=True)

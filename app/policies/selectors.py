@@ -125,22 +125,24 @@ def requirements_match(reqs: tuple[Requirement, ...], labels: Mapping[str, str] 
     return all(r.matches(labels) for r in reqs)
 
 
+def format_requirement(r: Requirement) -> str:
+    """One requirement in ``labelSelector`` syntax: ``a=b``, ``a in (x,y)``, ``a``, ``!a``."""
+    if r.operator == "In" and len(r.values) == 1:
+        return f"{r.key}={r.values[0]}"
+    if r.operator in ("In", "NotIn"):
+        return f"{r.key} {r.operator.lower()} ({','.join(r.values)})"
+    if r.operator == "Exists":
+        return r.key
+    return f"!{r.key}"
+
+
+def format_requirements(reqs: tuple[Requirement, ...]) -> str:
+    return ",".join(format_requirement(r) for r in reqs)
+
+
 def format_selector(selector: LabelSelector | None) -> str:
     """The selector in ``labelSelector`` syntax, as kubectl prints POD-SELECTOR (``<none>`` when empty)."""
-    reqs = requirements(selector)
-    if not reqs:
-        return "<none>"
-    parts = []
-    for r in reqs:
-        if r.operator == "In" and len(r.values) == 1:
-            parts.append(f"{r.key}={r.values[0]}")
-        elif r.operator in ("In", "NotIn"):
-            parts.append(f"{r.key} {r.operator.lower()} ({','.join(r.values)})")
-        elif r.operator == "Exists":
-            parts.append(r.key)
-        else:
-            parts.append(f"!{r.key}")
-    return ",".join(parts)
+    return format_requirements(requirements(selector) or ()) or "<none>"
 
 
 def namespace_labels(name: str, labels: Mapping[str, str] | None) -> dict[str, str]:
