@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import BadRequest
 from app.policies.selectors import Requirement, parse_label_selector, requirements_match
-from app.sandbox import resources, tables
+from app.sandbox import openapi, resources, tables
 from app.sandbox.registry import Registry
 from app.sandbox.resources import BY_PLURAL, ResourceType
 from app.sandbox.status import (
@@ -400,8 +400,9 @@ def build_app(store: Store, registry: Registry, token: str, server_address: str)
         Route("/apis/{group}", api.group),
         Route("/apis/{group}/{version}", api.grouped, methods=methods),
         Route("/apis/{group}/{version}/{rest:path}", api.grouped, methods=methods),
+        Route("/openapi/v3", openapi.serve_discovery),
+        Route("/openapi/v3/{gv:path}", openapi.serve_group_version),
         Route("/openapi/v2", api.openapi),
-        Route("/openapi/v3", api.openapi),
     ]
 
     async def on_status_error(request: Request, exc: Exception) -> Response:
