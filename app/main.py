@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app import api as rest_api
+from app.accounts import admin_web
 from app.accounts import templating as accounts_templating
 from app.accounts import web as accounts_web
 from app.accounts.middleware import AuthMiddleware
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(connectivity.router)
     app.include_router(whitelist_web.router)
     app.include_router(audit_web.router)
+    app.include_router(admin_web.router)
     app.add_exception_handler(DomainError, domain_error_page)  # type: ignore[arg-type]
     rest_api.install(app)  # /api/v1 routes; problem details for /api paths
     app.add_middleware(AuthMiddleware)
