@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts import service, tokens
 from app.accounts.deps import CurrentUser, DbSession, role_required
 from app.accounts.models import ROLES, User
+from app.accounts.service import user_dict
 from app.audit import service as audit
 from app.audit.web import fmt_time
 from app.errors import DomainError, Forbidden, Invalid, NotFound
@@ -35,20 +36,6 @@ KIND = "User"
 AdminUser = Annotated[User, Depends(role_required("admin"))]
 # What the token form offers; "" is "never expires".
 EXPIRY_CHOICES = (("30d", "30 days"), ("90d", "90 days"), ("365d", "1 year"), ("", "Never"))
-
-
-def user_dict(user: User) -> dict[str, Any]:
-    """The user as the audit log keeps it: no password hash, only whether one is set."""
-    return {
-        "username": user.username,
-        "displayName": user.display_name,
-        "email": user.email,
-        "team": user.team,
-        "roles": sorted(user.roles),
-        "disabled": user.disabled,
-        "localPassword": user.password_hash is not None,
-        "oidc": user.oidc_subject is not None,
-    }
 
 
 def _causes(error: DomainError | None) -> dict[str, str]:

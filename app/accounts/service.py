@@ -12,6 +12,7 @@ import logging
 import re
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -271,3 +272,17 @@ async def upsert_oidc_user(
         candidate = f"{base}-{n}"
     return await create_user(db, candidate, team=team, roles=roles, display_name=display_name,
                              email=email, oidc_subject=subject)
+
+
+def user_dict(user: User) -> dict[str, Any]:
+    """The user as the audit log keeps it: no password hash, only whether one is set."""
+    return {
+        "username": user.username,
+        "displayName": user.display_name,
+        "email": user.email,
+        "team": user.team,
+        "roles": sorted(user.roles),
+        "disabled": user.disabled,
+        "localPassword": user.password_hash is not None,
+        "oidc": user.oidc_subject is not None,
+    }

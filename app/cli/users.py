@@ -87,6 +87,26 @@ def _fail(exc: Exception) -> int:
     return 1
 
 
+def _actor() -> str:
+    """Who changed users from the command line: the operating-system account, marked as such."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except OSError:
+        return "cli"
+
+
+async def _audited(db: Any, name: str, action: str, change: Any) -> Any:
+    """Run ``change(db)`` on user ``name`` and record it in the audit log (same transaction)."""
+    from app.accounts import service
+    from app.audit.service import record
+
+    existing = await service.find_user(db, name)
+    before = service.user_dict(existing) if existing is not None else None
+    user = await change(db)
+    await record(db, _actor(), "cli", "", "", "User", user.username, action, "success", before, service.user_dict(user))
+    return user
+
+
 def _create(args: argparse.Namespace) -> int:
     from app.accounts import service
     from app.errors import DomainError
@@ -97,8 +117,11 @@ def _create(args: argparse.Namespace) -> int:
         password = service.generate_password()
 
     async def action(db: Any) -> Any:
-        return await service.create_user(db, args.name, team=args.team, roles=args.roles, password=password,
-                                         display_name=args.display_name, email=args.email)
+        async def create(db: Any) -> Any:
+            return await service.create_user(db, args.name, team=args.team, roles=args.roles, password=password,
+                                             display_name=args.display_name, email=args.email)
+
+        return await _audited(db, args.name, "user.create", create)
 
     try:
         user = _run(args, action)
@@ -137,7 +160,8 @@ def _set_password(args: argparse.Namespace) -> int:
             print("error: the passwords differ", file=sys.stderr)
             return 1
     try:
-        _run(args, lambda db: service.set_password(db, args.name, password))
+        _run(args, lambda db: _audited(db, args.name, "user.password",
+                                       lambda db: service.set_password(db, args.name, password)))
     except DomainError as exc:
         return _fail(exc)
     print(f'password of "{args.name}" set; their sessions were ended')
@@ -149,7 +173,7 @@ def _disable(args: argparse.Namespace) -> int:
     from app.errors import DomainError
 
     try:
-        _run(args, lambda db: service.disable_user(db, args.name))
+        _run(args, lambda db: _audited(db, args.name, "user.disable", lambda db: service.disable_user(db, args.name)))
     except DomainError as exc:
         return _fail(exc)
     print(f'user "{args.name}" disabled')
@@ -161,7 +185,7 @@ def _enable(args: argparse.Namespace) -> int:
     from app.errors import DomainError
 
     try:
-        _run(args, lambda db: service.enable_user(db, args.name))
+        _run(args, lambda db: _audited(db, args.name, "user.enable", lambda db: service.enable_user(db, args.name)))
     except DomainError as exc:
         return _fail(exc)
     print(f'user "{args.name}" enabled')

@@ -74,6 +74,25 @@ def test_users_create_list_set_password_disable(
     assert users(tmp_path, database_url, "disable", "alice").returncode == 0
     assert "disabled" in users(tmp_path, database_url, "list").stdout
 
+    # Every change is in the audit log, marked as made from the command line, without secrets.
+    async def audit_entries() -> list[tuple[str, str, str]]:
+        from app.audit.service import AuditFilter, query
+        from app.db import make_engine, make_sessionmaker
+
+        engine = make_engine(database_url)
+        async with make_sessionmaker(engine)() as db:
+            page = await query(db, AuditFilter(kind="User"), limit=50)
+        await engine.dispose()
+        return [(e.action, e.name, e.via) for e in reversed(page.entries) if e.actor.startswith("cli")]
+
+    import asyncio
+
+    assert asyncio.run(audit_entries()) == [
+        ("user.create", "alice", "cli"),
+        ("user.password", "alice", "cli"),
+        ("user.disable", "alice", "cli"),
+    ]
+
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
