@@ -26,6 +26,7 @@ from app.web import connectivity, health, networkpolicies, pages, policy_editor,
 from app.web.errors import domain_error_page
 from app.web.templating import templates
 from app.whitelist import web as whitelist_web
+from app.whitelist.service import grant_embedded_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.connections = await connect(settings)
         app.state.clusters = app.state.connections.registry
         try:
+            if app.state.connections.sandbox is not None:
+                await grant_embedded_sandbox(app.state.sessions, app.state.connections.source.context or "sandbox")
             yield
         finally:
             await app.state.connections.close()

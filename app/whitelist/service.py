@@ -326,3 +326,31 @@ async def record_refusal(
         await audit.record(session, actor, via, app.cluster if app else "", "", KIND, str(app_id),
                            f"application.{action}", "failure", None, None, str(error))
         await session.commit()
+
+
+# ------------------------------------------------------------------------------- the demo cluster
+
+SYSTEM = Actor("system", "system", frozenset({"approver"}))
+DEMO_TEAM = "platform"
+
+
+async def grant_embedded_sandbox(sessions: async_sessionmaker[AsyncSession], cluster: str) -> None:
+    """Open the embedded sandbox cluster to the platform team (the first admin's), so that
+    `make run` lets a newcomer edit policies at once. The grant is an ordinary application,
+    submitted for the team and approved by ``system``: visible in the Quota Center and the audit
+    log, and revocable like any other. Real clusters are never granted this way."""
+    async with sessions() as session:
+        if await is_approved(session, cluster, DEMO_TEAM):
+            return
+        pending = (await session.execute(
+            select(WhitelistApplication).where(
+                WhitelistApplication.cluster == cluster, WhitelistApplication.team == DEMO_TEAM,
+                WhitelistApplication.status == PENDING,
+            ).limit(1)
+        )).scalar_one_or_none()
+        app = pending or await submit(
+            session, cluster, DEMO_TEAM, "admin",
+            "The embedded sandbox cluster of a development console",
+        )
+        await approve(session, app.id, SYSTEM, "granted automatically: the embedded sandbox is a demo cluster")
+        await session.commit()

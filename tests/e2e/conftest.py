@@ -162,8 +162,10 @@ def console_url(e2e_sandbox: SandboxProcess) -> Iterator[str]:
     console.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in this
+    thread while it is open, so it must close before later tests call asyncio.run()."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
