@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from app.durations import human_duration
 from app.policies.form import summarize_direction
 from app.policies.model import NetworkPolicy
 from app.policies.selectors import format_requirement, requirements, selector_matches
@@ -47,32 +48,11 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def age(created: str | None, now: datetime) -> str:
-    """An age the way kubectl prints it: 45s, 12m, 3h, 5d (and 3h20m / 2d5h under the thresholds)."""
+    """How long ago ``created`` was, as kubectl prints an AGE."""
     start = parse_time(created)
     if start is None:
         return "<unknown>"
-    seconds = max(0, int((now - start).total_seconds()))
-    if seconds < 120:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 10:
-        rest = seconds % 60
-        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 8:
-        rest = minutes % 60
-        return f"{hours}h{rest}m" if rest else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    days = hours // 24
-    if days < 8:
-        rest = hours % 24
-        return f"{days}d{rest}h" if rest else f"{days}d"
-    if days < 365 * 2:
-        return f"{days}d"
-    return f"{days // 365}y"
+    return human_duration((now - start).total_seconds())
 
 
 def selected_pods(policy: NetworkPolicy, pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
