@@ -45,11 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     disable = usub.add_parser("disable", parents=[common], help="disable a user and end their sessions")
     disable.add_argument("name")
-    disable.set_defaults(func=_disable)
+    disable.set_defaults(func=_switch(False))
 
     enable = usub.add_parser("enable", parents=[common], help="enable a disabled user")
     enable.add_argument("name")
-    enable.set_defaults(func=_enable)
+    enable.set_defaults(func=_switch(True))
 
 
 def _run(args: argparse.Namespace, action: Callable[[Any], Awaitable[T]]) -> T:
@@ -168,25 +168,20 @@ def _set_password(args: argparse.Namespace) -> int:
     return 0
 
 
-def _disable(args: argparse.Namespace) -> int:
-    from app.accounts import service
-    from app.errors import DomainError
+def _switch(enabled: bool) -> Callable[[argparse.Namespace], int]:
+    """``users disable NAME`` / ``users enable NAME``."""
 
-    try:
-        _run(args, lambda db: _audited(db, args.name, "user.disable", lambda db: service.disable_user(db, args.name)))
-    except DomainError as exc:
-        return _fail(exc)
-    print(f'user "{args.name}" disabled')
-    return 0
+    def command(args: argparse.Namespace) -> int:
+        from app.accounts import service
+        from app.errors import DomainError
 
+        change = service.enable_user if enabled else service.disable_user
+        action = "user.enable" if enabled else "user.disable"
+        try:
+            _run(args, lambda db: _audited(db, args.name, action, lambda db: change(db, args.name)))
+        except DomainError as exc:
+            return _fail(exc)
+        print(f'user "{args.name}" {"enabled" if enabled else "disabled"}')
+        return 0
 
-def _enable(args: argparse.Namespace) -> int:
-    from app.accounts import service
-    from app.errors import DomainError
-
-    try:
-        _run(args, lambda db: _audited(db, args.name, "user.enable", lambda db: service.enable_user(db, args.name)))
-    except DomainError as exc:
-        return _fail(exc)
-    print(f'user "{args.name}" enabled')
-    return 0
+    return command
