@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -14,6 +17,13 @@ from app.web.templating import templates
 router = APIRouter()
 
 LONG_POLL_SECONDS = 25.0
+# What the list shows depends on these kinds only; changes elsewhere do not wake its long polls.
+LIST_KINDS = ("networkpolicies", "pods", "namespaces")
+
+
+def list_version(cache: Any) -> int:
+    """The cache version at the last change of a kind the list shows."""
+    return max(cache.kind_version(kind) for kind in LIST_KINDS)
 
 
 def _namespaces(cluster: ClusterDep) -> list[str]:
@@ -47,7 +57,7 @@ async def _list_context(request: Request, cluster: ClusterDep, user: CurrentUser
         "total": total,
         "too_many": total >= RECOMMENDED_MAXIMUM,
         "recommended_maximum": RECOMMENDED_MAXIMUM,
-        "version": cluster.cache.version,
+        "version": list_version(cluster.cache),
         "nav": "networkpolicies",
         "read_only": await editing.refusal(cluster, editing.Writer(user, "console", request.app.state.sessions)),
     }
@@ -68,12 +78,16 @@ async def list_page(request: Request, cluster: ClusterDep, user: CurrentUser) ->
 async def rows_fragment(
     request: Request, cluster: ClusterDep, user: CurrentUser, since: int | None = None
 ) -> HTMLResponse:
-    """The table body; with ``since``, held until the cache changes (long polling keeps the list live)."""
-    if since is not None and cluster.cache.version == since:
-        try:
-            await cluster.cache.wait_changed(since, LONG_POLL_SECONDS)
-        except TimeoutError:
-            pass
+    """The table body; with ``since``, held until what the list shows changes (long polling keeps
+    the list live) or LONG_POLL_SECONDS pass."""
+    if since is not None:
+        cache = cluster.cache
+        deadline = asyncio.get_running_loop().time() + LONG_POLL_SECONDS
+        while list_version(cache) <= since:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                break
+            await cache.wait_changed(cache.version, left)
     return templates.TemplateResponse(
         request, "networkpolicies/_rows.html", await _list_context(request, cluster, user)
     )
