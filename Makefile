@@ -29,7 +29,7 @@ tests/oidc/node_modules: tests/oidc/package.json
 	cd tests/oidc && npm install --no-audit --no-fund --silent
 	touch $@
 
-test: $(VENV)/.installed-dev browser tests/oidc/node_modules
+test: $(VENV)/.installed-dev browser tests/oidc/node_modules lint
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev
