@@ -115,26 +115,7 @@ def policy_from_document(doc: Any) -> tuple[NetworkPolicy, bool]:
             causes = [FieldError(f"form.{e.field}", e.type, e.detail, e.value) for e in errors]
             raise Invalid.for_object(QUALIFIED_KIND, policy.name, causes)
         return policy, True
-    if isinstance(doc, dict):
-        kind, api_version = doc.get("kind"), doc.get("apiVersion")
-        causes = []
-        if kind is not None and kind != "NetworkPolicy":
-            causes.append(
-                FieldError("kind", "FieldValueNotSupported", "supported values: NetworkPolicy", kind)
-            )
-        if api_version is not None and api_version != "networking.k8s.io/v1":
-            causes.append(
-                FieldError(
-                    "apiVersion",
-                    "FieldValueNotSupported",
-                    "supported values: networking.k8s.io/v1",
-                    api_version,
-                )
-            )
-        if causes:
-            name = (doc.get("metadata") or {}).get("name") if isinstance(doc.get("metadata"), dict) else ""
-            raise Invalid.for_object(QUALIFIED_KIND, str(name or ""), causes)
-    return NetworkPolicy.from_dict(doc), False
+    return NetworkPolicy.from_document(doc), False
 
 
 def place(policy: NetworkPolicy, namespace: str, name: str | None = None) -> NetworkPolicy:

@@ -110,9 +110,24 @@ class NetworkPolicy(_Model):
                 path = _field_path(err["loc"])
                 causes.setdefault(path, FieldError(path, "FieldValueTypeInvalid", err["msg"], err.get("input")))
             name = (data.get("metadata") or {}).get("name") if isinstance(data.get("metadata"), dict) else None
-            raise Invalid.for_object(
-                f"{KIND}.networking.k8s.io", str(name or ""), list(causes.values())
-            ) from None
+            raise Invalid.for_object(f"{KIND}.networking.k8s.io", str(name or ""), list(causes.values())) from None
+
+    @classmethod
+    def from_document(cls, doc: Any, *, require_type: bool = False) -> NetworkPolicy:
+        """A decoded manifest as a NetworkPolicy. ``kind`` and ``apiVersion`` must name
+        NetworkPolicy in networking.k8s.io/v1 when present (always, with ``require_type``);
+        otherwise ``Invalid`` at those fields."""
+        causes = []
+        if isinstance(doc, dict):
+            for field, expected in (("kind", KIND), ("apiVersion", API_VERSION)):
+                value = doc.get(field)
+                if value != expected and (require_type or value is not None):
+                    causes.append(FieldError(field, "FieldValueNotSupported", f'supported values: "{expected}"', value))
+        if causes:
+            meta = doc.get("metadata")
+            name = meta.get("name") if isinstance(meta, dict) else ""
+            raise Invalid.for_object(f"{KIND}.networking.k8s.io", str(name or ""), causes)
+        return cls.from_dict(doc)
 
     @classmethod
     def from_yaml(cls, text: str) -> NetworkPolicy:

@@ -22,7 +22,7 @@ from app.audit import service as audit
 from app.editing import service as editing
 from app.errors import AlreadyExists, Conflict, FieldError, Forbidden, Invalid, NotFound, Unavailable
 from app.policies.form import describe, summarize_direction
-from app.policies.model import API_VERSION, KIND, NetworkPolicy, dump_yaml
+from app.policies.model import NetworkPolicy, dump_yaml
 from app.policies.recipes import RECIPES
 from app.web.deps import ClusterDep
 from app.web.templating import templates
@@ -67,18 +67,7 @@ def parse_policy_text(text: str) -> NetworkPolicy:
             "The YAML is not an object.",
             [FieldError("<root>", "FieldValueTypeInvalid", "expected an object")],
         )
-    causes = []
-    if doc.get("kind") != KIND:
-        causes.append(FieldError("kind", "FieldValueNotSupported", f'expected "{KIND}"', doc.get("kind")))
-    if doc.get("apiVersion") != API_VERSION:
-        causes.append(
-            FieldError(
-                "apiVersion", "FieldValueNotSupported", f'expected "{API_VERSION}"', doc.get("apiVersion")
-            )
-        )
-    if causes:
-        raise Invalid(f"This page creates a {KIND} ({API_VERSION}); the YAML is something else.", causes)
-    return NetworkPolicy.from_dict(doc)
+    return NetworkPolicy.from_document(doc, require_type=True)
 
 
 def _writer(request: Request, user: Any) -> editing.Writer:
