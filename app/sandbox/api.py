@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import BadRequest
 from app.policies.selectors import Requirement, parse_label_selector, requirements_match
-from app.sandbox import openapi, resources, tables
+from app.sandbox import openapi, protobuf, resources, scale, tables
 from app.sandbox.registry import Registry
 from app.sandbox.resources import BY_PLURAL, ResourceType
 from app.sandbox.status import (
@@ -159,6 +159,8 @@ class Api:
         plural, name = parts[0], parts[1] if len(parts) > 1 else None
         sub = "/".join(parts[2:])
         rt = resources.lookup(group, version, plural)
+        if rt is not None and rt.plural in resources.SCALABLE and sub == "scale" and name and namespace:
+            return await self._scale(request, rt, namespace, name)
         if rt is None or (namespace is not None and not rt.namespaced) or sub not in ("", "status"):
             raise path_not_found()
         if name is not None and rt.namespaced and namespace is None:
@@ -203,6 +205,18 @@ class Api:
             return _json(self._delete_result(rt, gone))
         raise method_not_allowed()
 
+    async def _scale(self, request: Request, rt: ResourceType, namespace: str, name: str) -> Response:
+        dry_run = self._dry_run(request.query_params)
+        if request.method == "GET":
+            return _json(scale.get(self.registry, rt, namespace, name))
+        if request.method == "PUT":
+            body = await self._body(request)
+            return _json(scale.update(self.registry, rt, namespace, name, body, dry_run=dry_run))
+        if request.method == "PATCH":
+            ctype, body = request.headers.get("content-type", ""), await self._body(request)
+            return _json(scale.patch(self.registry, rt, namespace, name, ctype, body, dry_run=dry_run))
+        raise method_not_allowed()
+
     @staticmethod
     def _dry_run(q: Any) -> bool:
         values = q.getlist("dryRun")
@@ -215,6 +229,13 @@ class Api:
     async def _body(request: Request) -> Any:
         raw = await request.body()
         ctype = request.headers.get("content-type", "")
+        if protobuf.is_protobuf(ctype):
+            try:
+                return protobuf.decode(raw)
+            except protobuf.UnknownKind as exc:
+                raise StatusError(415, "UnsupportedMediaType", str(exc)) from None
+            except protobuf.ProtobufError as exc:
+                raise bad_request(f"the body of the request could not be decoded: {exc}") from None
         if "protobuf" in ctype:
             raise StatusError(
                 415,

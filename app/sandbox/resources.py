@@ -84,6 +84,8 @@ RESOURCES: tuple[ResourceType, ...] = (
 BY_PLURAL: dict[str, ResourceType] = {r.plural: r for r in RESOURCES}
 BY_KIND: dict[str, ResourceType] = {r.kind: r for r in RESOURCES}
 GROUPS: tuple[str, ...] = ("apps", "batch", "networking.k8s.io")
+# Workloads with the autoscaling/v1 ``scale`` subresource (app.sandbox.scale serves it).
+SCALABLE: tuple[str, ...] = ("deployments", "statefulsets")
 
 
 def lookup(group: str, version: str, plural: str) -> ResourceType | None:
@@ -138,6 +140,18 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
                     "singularName": "",
                     "namespaced": r.namespaced,
                     "kind": r.kind,
+                    "verbs": ["get", "patch", "update"],
+                }
+            )
+        if r.plural in SCALABLE:
+            resources.append(
+                {
+                    "name": f"{r.plural}/scale",
+                    "singularName": "",
+                    "namespaced": r.namespaced,
+                    "group": "autoscaling",
+                    "version": "v1",
+                    "kind": "Scale",
                     "verbs": ["get", "patch", "update"],
                 }
             )
