@@ -95,6 +95,24 @@ def _service(obj: dict[str, Any], old: dict[str, Any] | None, alloc_ip: Any) -> 
     obj.setdefault("status", {"loadBalancer": {}})
 
 
+def default_pod_spec(spec: Any) -> None:
+    """Upstream's SetDefaults_ContainerPort: a container port's protocol is TCP when unset."""
+    if not isinstance(spec, dict):
+        return
+    for key in ("containers", "initContainers"):
+        for container in spec.get(key) or []:
+            for port in (container.get("ports") or []) if isinstance(container, dict) else []:
+                if isinstance(port, dict):
+                    port.setdefault("protocol", "TCP")
+
+
+def _pod_template_spec(rt: ResourceType, obj: dict[str, Any]) -> Any:
+    spec = obj.get("spec") or {}
+    if rt.plural == "cronjobs":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    return (spec.get("template") or {}).get("spec")
+
+
 def _workload(rt: ResourceType, obj: dict[str, Any]) -> list[FieldError]:
     spec = obj.setdefault("spec", {})
     if rt.plural == "cronjobs":
@@ -150,9 +168,12 @@ def admit(
     elif rt.plural == "services":
         _service(obj, old, alloc_service_ip)
     elif rt.plural in ("deployments", "statefulsets", "daemonsets", "jobs", "cronjobs"):
+        default_pod_spec(_pod_template_spec(rt, obj))
         errors = _workload(rt, obj)
-    elif rt.plural == "pods" and not (obj.get("spec") or {}).get("containers"):
-        errors = [FieldError("spec.containers", "FieldValueRequired")]
+    elif rt.plural == "pods":
+        default_pod_spec(obj.get("spec"))
+        if not (obj.get("spec") or {}).get("containers"):
+            errors = [FieldError("spec.containers", "FieldValueRequired")]
     if errors:
         raise invalid(rt, name, errors)
     return obj, []

@@ -399,3 +399,13 @@ def test_errors_are_status_objects(sandbox: SandboxProcess) -> None:
         assert resp.status_code == 400 and resp.json()["reason"] == "BadRequest"
         resp = http.put("/api/v1/namespaces/default/configmaps")
         assert resp.status_code == 405 and resp.json()["reason"] == "MethodNotAllowed"
+
+
+async def test_container_ports_default_to_tcp_as_upstream(kube: Any, namespace: str) -> None:
+    core = client.CoreV1Api(kube)
+    pod = {
+        "metadata": {"name": "ports"},
+        "spec": {"containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80, "name": "http"}]}]},
+    }
+    made = await core.create_namespaced_pod(namespace, pod)
+    assert made.spec.containers[0].ports[0].protocol == "TCP"
