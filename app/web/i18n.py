@@ -371,3 +371,7 @@ CATALOG.update({
     "90 days": "90 天",
     "1 year": "1 年",
 })
+
+CATALOG.update({
+    "Container Service for Kubernetes · Network Policies": "容器服务 Kubernetes 版 · 网络策略",
+})

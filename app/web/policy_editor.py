@@ -107,7 +107,7 @@ class Editor:
         chosen = self.picks.get(prefix + "workload", "")
         names = [name_of(w) for w in workloads]
         if chosen not in names:
-            chosen = names[0] if names else ""
+            chosen = self._workload_selected_by(selector_path, workloads) or (names[0] if names else "")
         labels = next((template_labels(w) for w in workloads if name_of(w) == chosen), {})
         return {
             "prefix": prefix,
@@ -118,6 +118,20 @@ class Editor:
             "labels": [f"{k}={v}" for k, v in sorted(labels.items())],
             "label": self.picks.get(prefix + "label", ""),
         }
+
+    def _workload_selected_by(self, selector_path: str, workloads: list[dict[str, Any]]) -> str:
+        """The first workload whose pods the selector's label rows already select, if any."""
+        try:
+            rows = {row.key: row.value for row in selector_at(self.form, selector_path).labels if row.key}
+        except BadOp:
+            return ""
+        if not rows:
+            return ""
+        for workload in workloads:
+            labels = template_labels(workload)
+            if all(labels.get(k) == v for k, v in rows.items()):
+                return name_of(workload)
+        return ""
 
     def hidden_items(self) -> list[tuple[str, str]]:
         return self.form.to_form_data()

@@ -264,3 +264,14 @@ async def test_details_show_the_history_and_an_earlier_version_can_be_restored_t
 
         actions = [e.action for e in await audit_history(db, "sandbox", namespace, "versions")]
     assert actions == ["restore", "update", "create"]
+
+
+async def test_a_recipe_opens_filled_for_review_with_the_matching_workload_preselected(admin: Any) -> None:
+    _, client = admin
+    page = await client.get("/clusters/sandbox/networkpolicies/new?namespace=default&recipe=allow-by-label")
+    assert page.status_code == 200
+    assert 'name="podSelector.labels[0].value" value="nginx"' in page.text
+    picker = page.text[page.text.index('name="pick.podSelector.workload"') :]
+    assert re.match(r'[^>]*>\s*(<option>[^<]*</option>)*?<option selected>nginx</option>', picker, re.S)
+    missing = await client.get("/clusters/sandbox/networkpolicies/new?namespace=default&recipe=nope")
+    assert missing.status_code == 404
