@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,3 +23,12 @@ templates = Jinja2Templates(
     directory=Path(__file__).resolve().parent.parent.parent / "templates", context_processors=[_i18n]
 )
 templates.env.globals["version"] = __version__
+
+
+def json_attr(value: Any) -> str:
+    """JSON for an HTML attribute value. A plain string, so autoescaping turns its quotes into
+    entities (Jinja's ``tojson`` is marked safe and would end a double-quoted attribute)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+templates.env.filters["json_attr"] = json_attr

@@ -275,3 +275,24 @@ async def test_a_recipe_opens_filled_for_review_with_the_matching_workload_prese
     assert re.match(r'[^>]*>\s*(<option>[^<]*</option>)*?<option selected>nginx</option>', picker, re.S)
     missing = await client.get("/clusters/sandbox/networkpolicies/new?namespace=default&recipe=nope")
     assert missing.status_code == 404
+
+
+async def test_unknown_fields_with_quotes_survive_the_form_and_cannot_inject_markup(
+    admin: Any, kube: Any, namespace: str
+) -> None:
+    """Unknown keys ride in hidden JSON fields; a quote in them must stay inside the attribute."""
+    app, client = admin
+    evil = '" hx-get="/healthz" hx-trigger="load" x="'
+    await make_policy(
+        kube, namespace, "odd", {"podSelector": {"matchLabels": {"app": "x"}, "zz": evil}, "ingress": [{"yy": evil}]}
+    )
+    await wait_cached(app, namespace, "odd")
+    edit = await client.get(f"/clusters/sandbox/namespaces/{namespace}/networkpolicies/odd/edit")
+    assert edit.status_code == 200
+    assert 'hx-trigger="load" x=' not in edit.text and "&#34;" in edit.text
+    review = await post_panel(client, edit.text, "next")
+    assert review.status_code == 200, review.text
+    assert (await post_panel(client, review.text, "apply")).status_code == 303
+    # The typed client would drop unknown fields: read the raw object.
+    obj = await app.state.clusters.get("sandbox").get_object("networkpolicies", namespace, "odd")
+    assert obj["spec"]["podSelector"]["zz"] == evil and obj["spec"]["ingress"][0]["yy"] == evil
