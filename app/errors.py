@@ -37,8 +37,17 @@ class GoSyntax(str):
     ``[]networking.PolicyType{"a", "b", "c"}``); messages show it verbatim."""
 
 
+_MAX_VALUE = 256
+
+
 def _go_repr(value: Any) -> str:
-    """Render a value roughly as upstream's ErrorBody does (strings quoted, numbers bare)."""
+    """Render a value roughly as upstream's ErrorBody does (strings quoted, numbers bare),
+    cut short when long so that a huge value never makes a huge message."""
+    text = _go_repr_full(value)
+    return text if len(text) <= _MAX_VALUE else text[:_MAX_VALUE] + "...(truncated)"
+
+
+def _go_repr_full(value: Any) -> str:
     if isinstance(value, GoSyntax):
         return str(value)
     if isinstance(value, str):

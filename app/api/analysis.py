@@ -10,6 +10,7 @@ from app import analysis
 from app.api.auth import CallerDep
 from app.api.common import require_namespace, synced
 from app.api.schemas import ConnectivityAnswer, ConnectivityQuery, MatrixAnswer
+from app.errors import BadRequest
 
 router = APIRouter(tags=["analysis"])
 
@@ -19,6 +20,9 @@ ProtocolQuery = Annotated[Literal["TCP", "UDP", "SCTP"], Query()]
 
 def _port(value: int | str) -> int | str:
     return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+MATRIX_LIMIT = 500  # pods of one namespace: 250,000 cells
 
 
 @router.post(
@@ -49,6 +53,10 @@ async def reachability(
 ) -> MatrixAnswer:
     c = await synced(request, cluster)
     require_namespace(c, namespace)
+    pods = len(c.cache.list("pods", namespace))
+    if pods > MATRIX_LIMIT:
+        # The answer grows with pods squared: bound it rather than let one call build megabytes.
+        raise BadRequest(f"namespace {namespace} has {pods} pods; the matrix is served for at most {MATRIX_LIMIT}")
     m = analysis.matrix(c, namespace, _port(port), protocol)
     data = m.as_dict()
     return MatrixAnswer(

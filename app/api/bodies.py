@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from app.errors import BadRequest, FieldError, Invalid
 from app.policies.form import PolicyForm
-from app.policies.model import NetworkPolicy
+from app.policies.model import NetworkPolicy, load_yaml_documents
 from app.policies.validation import QUALIFIED_KIND
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -73,7 +73,7 @@ async def read_documents(request: Request, *, many: bool = False) -> list[Any]:
         raise BadRequest("the body is not UTF-8 text") from None
     if is_yaml(request):
         try:
-            docs = [d for d in yaml.safe_load_all(text) if d is not None]
+            docs = load_yaml_documents(text)
         except yaml.YAMLError as exc:
             raise BadRequest(f"the body is not valid YAML: {exc}") from None
         if not docs:

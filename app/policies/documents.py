@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from app.policies.model import NetworkPolicy
+from app.policies.model import NetworkPolicy, load_yaml_documents
 from app.policies.selectors import namespace_labels
 
 DEFAULT_NAMESPACE = "default"
@@ -136,9 +136,9 @@ def parse_documents(text: str, source: str = "<input>") -> list[dict[str, Any]]:
             try:
                 loaded = [json.loads(text)]
             except json.JSONDecodeError:
-                loaded = list(yaml.safe_load_all(text))
+                loaded = load_yaml_documents(text)
         else:
-            loaded = list(yaml.safe_load_all(text))
+            loaded = load_yaml_documents(text)
     except yaml.YAMLError as exc:
         raise DocumentError(f"{source}: cannot parse YAML: {exc}") from None
     out: list[dict[str, Any]] = []

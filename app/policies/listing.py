@@ -10,7 +10,7 @@ from typing import Any
 from app.durations import human_duration
 from app.policies.form import summarize_direction
 from app.policies.model import NetworkPolicy
-from app.policies.selectors import format_requirement, requirements, selector_matches
+from app.policies.selectors import format_requirement, requirements, requirements_match
 
 # ACK recommends fewer than 100 NetworkPolicies per cluster.
 RECOMMENDED_MAXIMUM = 100
@@ -57,12 +57,15 @@ def age(created: str | None, now: datetime) -> str:
 
 def selected_pods(policy: NetworkPolicy, pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The pods (raw objects) of the policy's namespace that its podSelector selects."""
+    reqs = requirements(policy.spec.pod_selector)  # once per policy, not once per pod
+    if reqs is None:
+        return []
     ns = policy.namespace
     return [
         p
         for p in pods
         if p.get("metadata", {}).get("namespace") == ns
-        and selector_matches(policy.spec.pod_selector, p.get("metadata", {}).get("labels"))
+        and requirements_match(reqs, p.get("metadata", {}).get("labels"))
     ]
 
 

@@ -48,7 +48,10 @@ class Matrix:
     def allowed(self, src: str, dst: str) -> bool:
         g = self._group_of[src]
         h = self._group_of[dst]
-        return bool((self._reachable >> h) & 1 and (self._egress[g] >> h) & 1 and (self._ingress[h] >> g) & 1)
+        if not (self._reachable >> h) & 1:
+            return False
+        # A pod cannot block access to itself.
+        return src == dst or bool((self._egress[g] >> h) & 1 and (self._ingress[h] >> g) & 1)
 
     def rows(self) -> Iterator[tuple[str, list[bool]]]:
         for src in self.pods:
@@ -80,7 +83,7 @@ def _rules(world: World) -> Iterator[tuple[str, RuleMatcher]]:
 def matrix(world: World, port: int | str, protocol: str = "TCP", pods: list[Pod] | None = None) -> Matrix:
     """The matrix over ``pods`` (default: every pod of the world), ordered by ``ns/name``."""
     protocol = protocol.upper()
-    if isinstance(port, str) and port.isdigit():
+    if isinstance(port, str) and port.isascii() and port.isdigit():
         port = int(port)
     pod_list = sorted(pods if pods is not None else world.pods.values(), key=lambda p: (p.namespace, p.name))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 from pydantic.alias_generators import to_camel
 
 from app.errors import FieldError, Invalid
@@ -54,9 +54,10 @@ class NetworkPolicyPeer(_Model):
 
 
 class NetworkPolicyPort(_Model):
-    protocol: str | None = None
-    port: int | str | None = None
-    end_port: int | None = None
+    # Strict: the API server refuses ``port: true`` or ``endPort: "90"`` rather than converting.
+    protocol: StrictStr | None = None
+    port: StrictInt | StrictStr | None = None
+    end_port: StrictInt | None = None
 
 
 class NetworkPolicyIngressRule(_Model):
@@ -84,7 +85,7 @@ class ObjectMeta(_Model):
     annotations: dict[str, str] | None = None
     resource_version: str | None = None
     uid: str | None = None
-    generation: int | None = None
+    generation: StrictInt | None = None
     creation_timestamp: str | None = None
 
 
@@ -103,7 +104,7 @@ class NetworkPolicy(_Model):
                 [FieldError("<root>", "FieldValueTypeInvalid", "expected an object", data)],
             )
         try:
-            return cls.model_validate(data)
+            policy = cls.model_validate(data, by_alias=True, by_name=False)
         except ValidationError as exc:
             causes: dict[str, FieldError] = {}
             for err in exc.errors():
@@ -111,6 +112,10 @@ class NetworkPolicy(_Model):
                 causes.setdefault(path, FieldError(path, "FieldValueTypeInvalid", err["msg"], err.get("input")))
             name = (data.get("metadata") or {}).get("name") if isinstance(data.get("metadata"), dict) else None
             raise Invalid.for_object(f"{KIND}.networking.k8s.io", str(name or ""), list(causes.values())) from None
+        strays = _python_names(policy, "")
+        if strays:
+            raise Invalid.for_object(f"{KIND}.networking.k8s.io", policy.name, strays)
+        return policy
 
     @classmethod
     def from_document(cls, doc: Any, *, require_type: bool = False) -> NetworkPolicy:
@@ -131,7 +136,8 @@ class NetworkPolicy(_Model):
 
     @classmethod
     def from_yaml(cls, text: str) -> NetworkPolicy:
-        return cls.from_dict(yaml.safe_load(text))
+        docs = load_yaml_documents(text)
+        return cls.from_dict(docs[0] if docs else None)
 
     def to_yaml(self) -> str:
         return dump_yaml(self.to_dict())
@@ -150,6 +156,28 @@ class NetworkPolicy(_Model):
     def applies_to(self, direction: str) -> bool:
         """Whether this (defaulted) policy restricts ``Ingress`` or ``Egress``."""
         return direction in effective_policy_types(self.spec)
+
+
+def _python_names(model: _Model, path: str) -> list[FieldError]:
+    """Keys spelled as our Python attribute names (``pod_selector``, ``from_``) rather than the
+    API's (``podSelector``, ``from``): unknown fields to the API server, refused here so they are
+    never mistaken for the real ones."""
+    fields = type(model).model_fields
+    out = []
+    for key in model.__pydantic_extra__ or {}:
+        if key in fields and fields[key].alias not in (None, key):
+            where = f"{path}.{key}" if path else key
+            out.append(FieldError(where, "FieldValueInvalid", f'unknown field; the API calls it "{fields[key].alias}"'))
+    for name, info in fields.items():
+        value = getattr(model, name, None)
+        where = f"{path}.{info.alias or name}" if path else (info.alias or name)
+        if isinstance(value, _Model):
+            out.extend(_python_names(value, where))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, _Model):
+                    out.extend(_python_names(item, f"{where}[{i}]"))
+    return out
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -190,6 +218,22 @@ def apply_defaults(policy: NetworkPolicy) -> NetworkPolicy:
     if "pod_selector" not in out.spec.model_fields_set:
         out.spec.pod_selector = LabelSelector()
     return out
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML as manifests use it, without aliases: ``*ref`` can expand a few hundred bytes into
+    gigabytes (a "billion laughs"), and go-yaml refuses excessive aliasing too."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not accepted", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def load_yaml_documents(text: str) -> list[Any]:
+    """The non-empty documents of a YAML (or JSON) text; ``yaml.YAMLError`` when it is malformed."""
+    return [doc for doc in yaml.load_all(text, Loader=_NoAliasLoader) if doc is not None]
 
 
 class _Dumper(yaml.SafeDumper):

@@ -312,7 +312,7 @@ def resolve_port(port: int | str, protocol: str, dst: Endpoint) -> int | None:
     """The connection's port number: a name is looked up on the destination pod (with its protocol)."""
     if isinstance(port, int):
         return port
-    if port.isdigit():
+    if port.isascii() and port.isdigit():
         return int(port)
     if dst.pod is None:
         return None
@@ -403,10 +403,14 @@ class Verdict:
     resolved_port: int | None
     egress: DirectionVerdict
     ingress: DirectionVerdict
+    # A pod's connection to itself: NetworkPolicies cannot block it (Kubernetes documentation).
+    to_itself: bool = False
 
     @property
     def allowed(self) -> bool:
-        return self.resolved_port is not None and self.egress.allowed and self.ingress.allowed
+        if self.resolved_port is None:
+            return False
+        return self.to_itself or (self.egress.allowed and self.ingress.allowed)
 
     @property
     def connection(self) -> str:
@@ -420,6 +424,9 @@ class Verdict:
             out.append(
                 f"{self.dst} has no {self.protocol} port named {self.port!r}; there is nothing to connect to."
             )
+            return out
+        if self.to_itself:
+            out.append("A pod cannot block access to itself: NetworkPolicies do not apply to a pod's own connections.")
             return out
         out.extend(self.egress.lines(self.connection))
         out.extend(self.ingress.lines(self.connection))
@@ -505,6 +512,7 @@ def explain(world: World, src: Endpoint, dst: Endpoint, port: int | str, protoco
         resolved_port=number,
         egress=_direction(world, EGRESS, src, dst, number, protocol, dst),
         ingress=_direction(world, INGRESS, dst, src, number, protocol, dst),
+        to_itself=src.pod is not None and dst.pod is not None and src.ref == dst.ref,
     )
 
 

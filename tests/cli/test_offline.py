@@ -93,7 +93,7 @@ def test_scenario1_matrix_json() -> None:
     assert into_nginx == {
         "default/busybox": False,
         "default/busybox-access": True,
-        "default/nginx": False,
+        "default/nginx": True,  # a pod cannot block access to itself
         "kube-system/coredns": False,
     }
     assert all(row["kube-system/coredns"] for row in data["allowed"].values())
@@ -263,7 +263,8 @@ def test_matrix_over_a_kind_list_from_stdin() -> None:
     assert proc.returncode == 0
     assert json.loads(proc.stdout) == {
         "pods": ["x/a", "x/b"],
-        "allowed": {"x/a": {"x/a": True, "x/b": False}, "x/b": {"x/a": True, "x/b": False}},
+        # x/b is isolated for ingress, but a pod cannot block access to itself
+        "allowed": {"x/a": {"x/a": True, "x/b": False}, "x/b": {"x/a": True, "x/b": True}},
     }
 
 

@@ -57,3 +57,31 @@ def test_wrong_types_are_invalid_at_their_path() -> None:
     with pytest.raises(Invalid) as caught:
         NetworkPolicy.from_dict({"spec": {"ingress": [{"ports": [{"endPort": "high"}]}]}})
     assert [c.field for c in caught.value.causes] == ["spec.ingress[0].ports[0].endPort"]
+
+
+def test_python_attribute_names_are_not_taken_for_the_api_fields() -> None:
+    with pytest.raises(Invalid) as caught:
+        NetworkPolicy.from_dict({"spec": {"pod_selector": {"matchLabels": {"a": "b"}}, "ingress": [{"from_": []}]}})
+    assert [c.field for c in caught.value.causes] == ["spec.pod_selector", "spec.ingress[0].from_"]
+    # The same words as label keys are ordinary data.
+    labels = {"metadata": {"name": "x", "labels": {"pod_selector": "y"}}, "spec": {"podSelector": {}}}
+    assert NetworkPolicy.from_dict(labels).to_dict() == labels
+
+
+@pytest.mark.parametrize("port", [{"port": True}, {"port": 80.0}, {"port": 80, "endPort": "90"}])
+def test_port_values_are_not_converted(port: dict) -> None:
+    with pytest.raises(Invalid):
+        NetworkPolicy.from_dict({"spec": {"ingress": [{"ports": [port]}]}})
+
+
+def test_yaml_aliases_are_refused_and_long_values_are_cut_in_messages() -> None:
+    import yaml
+
+    from app.policies.model import load_yaml_documents
+
+    bomb = "a0: &a0 [x, x]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" for i in range(1, 30))
+    with pytest.raises(yaml.YAMLError, match="aliases"):
+        load_yaml_documents(bomb)
+    with pytest.raises(Invalid) as caught:
+        NetworkPolicy.from_dict({"spec": {"podSelector": {"matchLabels": ["x" * 10_000]}}})
+    assert len(caught.value.message) < 1_000 and "(truncated)" in caught.value.message

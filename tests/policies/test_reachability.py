@@ -884,3 +884,15 @@ def test_explanation_names_selecting_policies_and_the_allowing_rule() -> None:
     data = json.loads(json.dumps(allowed.as_dict()))
     assert data["allowed"] is True and data["ingress"]["selectedBy"] == ["default/access-nginx"]
     assert data["ingress"]["allowedBy"][0]["rule"] == 0
+
+
+def test_a_pod_cannot_block_access_to_itself() -> None:
+    """Kubernetes documentation: "a pod cannot block access to itself"."""
+    pods = ["x/a", "x/b"]
+    world = model_world(pods, [netpol("deny-all", ingress=[], egress=[], policy_types=["Ingress", "Egress"])])
+    a = parse_ref(world, "x/a")
+    verdict = explain(world, a, a, 80)
+    assert verdict.allowed and "cannot block access to itself" in " ".join(verdict.lines())
+    assert not explain(world, a, parse_ref(world, "x/b"), 80).allowed
+    m = matrix(world, 80)
+    assert m.allowed("x/a", "x/a") and not m.allowed("x/a", "x/b")

@@ -25,11 +25,12 @@ async def console(sandbox: SandboxProcess, tmp_path: Path) -> AsyncIterator[Cons
 
 @pytest.fixture
 async def ns(kube: Any) -> AsyncIterator[str]:
-    """Pods web (app=web, port http=8080) and client (app=client); web accepts only client on 8080."""
+    """Pods web (app=web, port http=8080), client (app=client) and other (app=other); web accepts
+    only client on 8080."""
     name = f"cx-{uuid.uuid4().hex[:8]}"
     core = client.CoreV1Api(kube)
     await core.create_namespace({"metadata": {"name": name}})
-    for pod, ports in (("web", [{"name": "http", "containerPort": 8080}]), ("client", [])):
+    for pod, ports in (("web", [{"name": "http", "containerPort": 8080}]), ("client", []), ("other", [])):
         await core.create_namespaced_pod(
             name,
             {
@@ -76,12 +77,12 @@ async def test_verdicts_name_the_policy_and_rule_that_decide(console: Console, n
     assert 'class="verdict allowed"' in allowed.text and "<html" in allowed.text
 
     denied = await console.http.get(
-        page(**{"from": f"{ns}/web", "to": f"{ns}/web", "port": "http"}), headers=HX
+        page(**{"from": f"{ns}/other", "to": f"{ns}/web", "port": "http"}), headers=HX
     )
     assert denied.status_code == 200
     assert "<html" not in denied.text and 'id="cx-main"' in denied.text
     assert "<strong>DENIED</strong>" in denied.text and "TCP/8080 (port http)" in denied.text
-    assert f"No ingress rule of {ns}/web-ingress allows {ns}/web" in denied.text
+    assert f"No ingress rule of {ns}/web-ingress allows {ns}/other" in denied.text
 
     external = await console.http.get(page(from_ip="203.0.113.7", to=f"{ns}/web", port="8080"))
     assert "<strong>DENIED</strong>" in external.text
@@ -110,20 +111,22 @@ async def test_matrix_marks_each_pair_in_text(console: Console, ns: str) -> None
     )
     html = response.text
     row = {
-        name: re.search(rf'<th scope="row">{name}</th>(.*?)</tr>', html, re.S) for name in ("client", "web")
+        name: re.search(rf'<th scope="row">{name}</th>(.*?)</tr>', html, re.S) for name in ("client", "other", "web")
     }
-    assert row["client"] and row["web"]
+    assert row["client"] and row["other"] and row["web"]
     head = re.search(r"<thead><tr>(.*?)</tr></thead>", html, re.S)
     assert head is not None
     columns = re.findall(r'<th scope="col">([^<]+)</th>', head.group(1))[1:]
-    assert columns == ["client", "web"]
+    assert columns == ["client", "other", "web"]
     cells = {
         name: re.findall(r'<td class="(allowed|denied)">(✓ allowed|✗ denied)</td>', m.group(1))
         for name, m in row.items()
         if m
     }
-    assert [c[1] for c in cells["client"]] == ["✓ allowed", "✓ allowed"]
-    assert [c[1] for c in cells["web"]] == ["✓ allowed", "✗ denied"]
+    assert [c[1] for c in cells["client"]] == ["✓ allowed", "✓ allowed", "✓ allowed"]
+    assert [c[1] for c in cells["other"]] == ["✓ allowed", "✓ allowed", "✗ denied"]
+    # web is isolated for ingress, yet a pod cannot block access to itself
+    assert [c[1] for c in cells["web"]] == ["✓ allowed", "✓ allowed", "✓ allowed"]
 
 
 async def test_the_world_is_rebuilt_only_when_pods_namespaces_or_policies_change(
