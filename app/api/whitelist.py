@@ -18,7 +18,7 @@ router = APIRouter(prefix="/whitelist/applications", tags=["whitelist"])
 StatusQuery = Annotated[Literal["Pending", "Approved", "Rejected", "Revoked"] | None, Query()]
 TextQuery = Annotated[str, Query(max_length=253)]
 AppId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The application's id")]
-MAX_OFFSET = 2**31 - 1
+MAX_ID = service.MAX_ID
 
 
 def _out(
@@ -44,18 +44,18 @@ async def list_applications(
     continue_: ContinueQuery = None,
 ) -> ApplicationList:
     size = max(1, min(limit or paging.DEFAULT_LIMIT, paging.MAX_LIMIT))
-    offset = 0
+    # Paged by key: the token carries the last id returned, the next page has smaller ids only,
+    # so applications submitted meanwhile neither repeat nor push items off a page.
+    before_id: int | None = None
     if continue_:
-        offset = paging.decode("whitelist", continue_)
-        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
-            offset = -1
-    if offset < 0:
-        raise BadRequest("invalid continue token")
+        before_id = paging.decode("whitelist", continue_)
+        if not isinstance(before_id, int) or isinstance(before_id, bool) or not 1 <= before_id <= MAX_ID:
+            raise BadRequest("invalid continue token")
     async with request.app.state.sessions() as db:
         apps = await service.list_applications(
-            db, status=status or "", cluster=cluster, team=team, limit=size + 1, offset=offset
+            db, status=status or "", cluster=cluster, team=team, limit=size + 1, before_id=before_id
         )
-    more = paging.encode("whitelist", offset + size) if len(apps) > size else None
+    more = paging.encode("whitelist", apps[size - 1].id) if len(apps) > size else None
     return ApplicationList(items=[_out(a) for a in apps[:size]], metadata=ListMeta(continue_=more))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import BigInteger, Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.models import OUTCOMES, VIAS, AuditEntry
@@ -23,6 +23,7 @@ from app.policies.model import dump_yaml
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+MAX_CURSOR = 2**63 - 1
 
 
 def to_yaml(obj: Mapping[str, Any] | None) -> str | None:
@@ -151,7 +152,7 @@ def _cursor(token: str) -> int:
         value = int(token)
     except ValueError:
         raise BadRequest(f"invalid continue token {token!r}") from None
-    if value < 1:
+    if not 1 <= value <= MAX_CURSOR:  # ids are 64-bit at most; larger ones overflow the driver
         raise BadRequest(f"invalid continue token {token!r}")
     return value
 
@@ -173,7 +174,8 @@ async def query(
     limit = max(1, min(int(limit), MAX_LIMIT))
     stmt = filters.apply(select(AuditEntry)).order_by(AuditEntry.id.desc())
     if continue_token:
-        stmt = stmt.where(AuditEntry.id < _cursor(continue_token))
+        # Bound as BIGINT: ids are INTEGER on PostgreSQL, a larger token must not overflow it.
+        stmt = stmt.where(AuditEntry.id < literal(_cursor(continue_token), BigInteger()))
     elif offset > 0:
         stmt = stmt.offset(offset)
     rows = list((await session.execute(stmt.limit(limit + 1))).scalars())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.accounts.models import UTCDateTime, utcnow
@@ -26,6 +26,10 @@ REJECT = "reject"
 REVOKE = "revoke"
 ACTIONS = (APPROVE, REJECT, REVOKE)
 
+# The statuses of an open application; the database holds at most one per (cluster, team).
+OPEN_STATUSES = (PENDING, APPROVED)
+OPEN_CONDITION = "status IN ('Pending', 'Approved')"
+
 
 class WhitelistApplication(Base):
     """A team's request to edit NetworkPolicies of one cluster through the console.
@@ -36,7 +40,12 @@ class WhitelistApplication(Base):
     """
 
     __tablename__ = "whitelist_applications"
-    __table_args__ = (Index("ix_whitelist_applications_cluster_team", "cluster", "team"),)
+    __table_args__ = (
+        Index("ix_whitelist_applications_cluster_team", "cluster", "team"),
+        # At most one open (Pending or Approved) application per (cluster, team): migration 0005.
+        Index("uq_whitelist_applications_open", "cluster", "team", unique=True,
+              postgresql_where=text(OPEN_CONDITION), sqlite_where=text(OPEN_CONDITION)),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cluster: Mapped[str] = mapped_column(String(253))

@@ -5,10 +5,12 @@ command). Each successful submit or decision adds its audit entry to the same tr
 
 Rules:
 - Anyone signed in may apply, for a cluster and a team; a (cluster, team) with a Pending or
-  Approved application cannot apply again.
+  Approved application cannot apply again. A partial unique index (migration 0005) enforces it
+  under concurrency too: of two simultaneous submits one gets ``AlreadyExists``.
 - Only approvers decide (``has_role("approver")``, which admins hold too); nobody decides an
   application they submitted. Approve and reject need a Pending application, revoke an Approved
-  one. Every decision is kept in ``whitelist_decisions``; nothing is deleted.
+  one, and never while another application of the (cluster, team) is Approved. Every decision
+  is kept in ``whitelist_decisions``; nothing is deleted.
 - A decision is one conditional UPDATE on (id, status, version): of two approvers deciding at
   the same moment exactly one changes the row, the other gets ``Conflict`` naming the winner.
 - Gating: a console write to a cluster needs an Approved application of the writer's team for
@@ -23,16 +25,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from sqlalchemy import column, exists, select, table, update
+from sqlalchemy import BigInteger, column, exists, literal, select, table, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts.models import utcnow
 from app.audit import service as audit
-from app.errors import AlreadyExists, Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.errors import AlreadyExists, BadRequest, Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.whitelist.models import (
     ACTIONS,
     APPROVE,
     APPROVED,
+    OPEN_STATUSES,
     PENDING,
     REJECT,
     REVOKE,
@@ -121,11 +125,18 @@ async def get_application(session: AsyncSession, app_id: int) -> WhitelistApplic
     return app
 
 
+MAX_ID = 2**63 - 1
+
+
 async def list_applications(
     session: AsyncSession, *, status: str = "", cluster: str = "", team: str = "", requester: str = "",
-    limit: int = 200, offset: int = 0,
+    limit: int = 200, offset: int = 0, before_id: int | None = None,
 ) -> list[WhitelistApplication]:
-    """Applications, newest first; empty filters match everything."""
+    """Applications, newest first; empty filters match everything.
+
+    Page by key with ``before_id`` (only applications with a smaller id: stable while
+    applications are submitted) or by ``offset``. ``before_id`` must be in 1..2**63-1
+    (``BadRequest`` otherwise)."""
     if status and status not in STATUSES:
         raise Invalid(f"unknown status {status!r}", [FieldError(
             "status", "FieldValueNotSupported", f"supported values: {', '.join(STATUSES)}", status)])
@@ -134,6 +145,11 @@ async def list_applications(
                        (WhitelistApplication.team, team), (WhitelistApplication.requester, requester)):
         if value:
             stmt = stmt.where(col == value)
+    if before_id is not None:
+        if isinstance(before_id, bool) or not isinstance(before_id, int) or not 1 <= before_id <= MAX_ID:
+            raise BadRequest("invalid continue token")
+        # Bound as BIGINT: ids are INTEGER on PostgreSQL, a larger token must not overflow it.
+        stmt = stmt.where(WhitelistApplication.id < literal(before_id, BigInteger()))
     stmt = stmt.limit(max(1, min(limit, 1000))).offset(max(0, offset))
     return list((await session.execute(stmt)).scalars())
 
@@ -146,6 +162,37 @@ async def decisions(session: AsyncSession, app_id: int) -> list[WhitelistDecisio
 
 
 # -------------------------------------------------------------------------------------- submitting
+
+
+async def _open_application(session: AsyncSession, cluster: str, team: str) -> WhitelistApplication | None:
+    return (await session.execute(
+        select(WhitelistApplication).where(
+            WhitelistApplication.cluster == cluster, WhitelistApplication.team == team,
+            WhitelistApplication.status.in_(OPEN_STATUSES),
+        ).order_by(WhitelistApplication.id).limit(1)
+    )).scalar_one_or_none()
+
+
+def _already_open(app: WhitelistApplication) -> AlreadyExists:
+    return AlreadyExists(
+        f"Team {app.team} already has an application for cluster {app.cluster}: "
+        f"#{app.id} is {app.status}"
+    )
+
+
+async def _ensure_transaction(session: AsyncSession) -> None:
+    """Make sure the database itself has a transaction open before a SAVEPOINT.
+
+    Python's sqlite3 driver opens its transaction lazily, at the first write; a SAVEPOINT issued
+    before that would be the outermost one, and releasing it would commit. So on SQLite we open
+    the transaction explicitly when the driver has not yet."""
+    conn = await session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is not None and not driver.in_transaction:
+        await conn.exec_driver_sql("BEGIN")
 
 
 async def submit(
@@ -168,21 +215,22 @@ async def submit(
         causes.append(FieldError("reason", "FieldValueTooLong", f"at most {MAX_REASON} characters"))
     if causes:
         raise Invalid("the application is invalid: " + ", ".join(str(c) for c in causes), causes)
-    open_one = (await session.execute(
-        select(WhitelistApplication).where(
-            WhitelistApplication.cluster == cluster, WhitelistApplication.team == team,
-            WhitelistApplication.status.in_((PENDING, APPROVED)),
-        ).order_by(WhitelistApplication.id).limit(1)
-    )).scalar_one_or_none()
+    open_one = await _open_application(session, cluster, team)
     if open_one is not None:
-        raise AlreadyExists(
-            f"Team {team} already has an application for cluster {cluster}: "
-            f"#{open_one.id} is {open_one.status}"
-        )
+        raise _already_open(open_one)
     app = WhitelistApplication(cluster=cluster, team=team, requester=requester, reason=reason,
                                submitted_at=utcnow(), status=PENDING, comment="", version=1)
-    session.add(app)
-    await session.flush()
+    # The check above races with concurrent submits; the partial unique index settles it. The
+    # savepoint keeps the session usable (and the caller's earlier work intact) when we lose.
+    await _ensure_transaction(session)
+    try:
+        async with session.begin_nested():
+            session.add(app)
+    except IntegrityError:
+        winner = await _open_application(session, cluster, team)
+        if winner is None:  # not the uniqueness of open applications: let it surface
+            raise
+        raise _already_open(winner) from None
     await audit.record(session, requester, via, cluster, "", KIND, str(app.id), "application.submit",
                        "success", None, application_dict(app))
     return app
@@ -237,6 +285,18 @@ async def decide(
         raise Conflict(
             f"Application #{app.id} was changed meanwhile{_decided_note(app)}; reload and try again"
         )
+    if action == APPROVE:
+        other = (await session.execute(
+            select(WhitelistApplication.id).where(
+                WhitelistApplication.cluster == app.cluster, WhitelistApplication.team == app.team,
+                WhitelistApplication.status == APPROVED, WhitelistApplication.id != app.id,
+            ).limit(1)
+        )).scalar_one_or_none()
+        if other is not None:
+            raise Conflict(
+                f"Team {app.team} already holds approved application #{other} for cluster "
+                f"{app.cluster}; application #{app.id} cannot be approved too"
+            )
 
     now = utcnow()
     result = await session.execute(
