@@ -113,8 +113,26 @@ def _pod_template_spec(rt: ResourceType, obj: dict[str, Any]) -> Any:
     return (spec.get("template") or {}).get("spec")
 
 
+def _count_errors(spec: dict[str, Any], key: str) -> list[FieldError]:
+    """``spec.<key>`` must be a non-negative integer when set (JSON's 2.0 counts as 2)."""
+    value = spec.get(key)
+    if value is None:
+        return []
+    if isinstance(value, float) and value.is_integer():
+        value = spec[key] = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return [FieldError(f"spec.{key}", "FieldValueInvalid", "must be an integer", value)]
+    if value < 0:
+        return [FieldError(f"spec.{key}", "FieldValueInvalid", "must be greater than or equal to 0", value)]
+    return []
+
+
 def _workload(rt: ResourceType, obj: dict[str, Any]) -> list[FieldError]:
-    spec = obj.setdefault("spec", {})
+    if obj.get("spec") is None:
+        obj["spec"] = {}
+    spec = obj["spec"]
+    if not isinstance(spec, dict):
+        return [FieldError("spec", "FieldValueInvalid", "must be an object", spec)]
     if rt.plural == "cronjobs":
         spec.setdefault("suspend", False)
         spec.setdefault("concurrencyPolicy", "Allow")
@@ -122,12 +140,18 @@ def _workload(rt: ResourceType, obj: dict[str, Any]) -> list[FieldError]:
         if not spec.get("schedule"):
             errors.append(FieldError("spec.schedule", "FieldValueRequired"))
         return errors
-    if rt.plural in ("deployments", "statefulsets"):
-        spec.setdefault("replicas", 1)
+    errors = []
+    # Upstream's defaulting: an absent or null count is 1 (a Job's completions stays unset).
+    counts: tuple[str, ...] = ("replicas",) if rt.plural in ("deployments", "statefulsets") else ()
+    if rt.plural == "jobs":
+        counts = ("parallelism", "completions")
+    for key in counts:
+        if spec.get(key) is None and key != "completions":
+            spec[key] = 1
+        errors += _count_errors(spec, key)
     template = spec.get("template") or {}
     labels = (template.get("metadata") or {}).get("labels") or {}
     selector = spec.get("selector")
-    errors = []
     if rt.plural == "jobs":
         return errors
     if not selector:

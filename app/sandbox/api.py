@@ -6,6 +6,8 @@ import asyncio
 import base64
 import hmac
 import json
+import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -32,8 +34,38 @@ from app.sandbox.status import (
 )
 from app.sandbox.store import Event, Store
 
+log = logging.getLogger(__name__)
+
 ANONYMOUS = ("/healthz", "/livez", "/readyz", "/version")
 BOOKMARK_INTERVAL = 5.0
+
+
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can start "
+    "a new list without the continue parameter, or use the continue token in this response to "
+    "retrieve the remainder of the results. Continuing with the provided token results in an "
+    "inconsistent list - objects that were created, modified, or deleted between the time the first "
+    "chunk was returned and now may show up in the list."
+)
+
+
+def _continue_token(rv: int, after: tuple[str, str]) -> str:
+    """A continue token: the snapshot's resourceVersion (-1: no consistency promised) and last key."""
+    text = json.dumps({"rv": rv, "after": list(after)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+class _ExpiredContinue(StatusError):
+    """410 Expired whose Status carries, as upstream's does, a token for the inconsistent remainder."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(410, "Expired", CONTINUE_EXPIRED)
+        self.token = token
+
+    def status(self) -> dict[str, Any]:
+        out = super().status()
+        out["metadata"] = {"continue": self.token}
+        return out
 
 
 class TokenAuth:
@@ -66,6 +98,15 @@ def _json(data: Any, status: int = 200, warnings: list[str] | None = None) -> Re
 def _parse_bool(value: str | None) -> bool:
     """Go's strconv.ParseBool, as the API server reads ``watch`` and friends."""
     return value in ("1", "t", "T", "TRUE", "true", "True")
+
+
+def _parse_int(q: Any, key: str) -> int:
+    """An integer query parameter (0 when absent); anything else is 400 BadRequest, as upstream."""
+    text = q.get(key) or ""
+    try:
+        return int(text) if text else 0
+    except ValueError:
+        raise bad_request(f'invalid value for {key}: strconv.ParseInt: parsing "{text}": invalid syntax') from None
 
 
 def _parse_field_selector(text: str) -> list[tuple[str, str, str]]:
@@ -200,7 +241,12 @@ class Api:
             return _json(obj, 200, warnings)
         if method == "DELETE" and not sub:
             raw = await request.body()
-            options = json.loads(raw) if raw.strip() else None
+            try:
+                options = json.loads(raw) if raw.strip() else None
+            except ValueError as exc:
+                raise bad_request(f"the body of the request could not be decoded: {exc}") from None
+            if options is not None and not isinstance(options, dict):
+                raise bad_request("the body of the request must be a DeleteOptions object")
             gone = self.registry.delete(rt, ns, name, dry_run=dry_run, options=options)
             return _json(self._delete_result(rt, gone))
         raise method_not_allowed()
@@ -276,34 +322,59 @@ class Api:
         match = Filter(rt, namespace, q)
         items = [o for o in self.store.list(rt.plural, namespace) if match(o)]
         list_meta: dict[str, Any] = {"resourceVersion": str(self.store.rv)}
-        items = self._page(q, items, list_meta)
+        items = self._page(q, rt, namespace, items, list_meta)
         if tables.wants_table(request.headers.get("accept", "")):
             return _json(tables.table(rt.plural, items, list_meta, q.get("includeObject", "Metadata")))
         return _json(
             {"kind": f"{rt.kind}List", "apiVersion": rt.api_version, "metadata": list_meta, "items": items}
         )
 
-    def _page(self, q: Any, items: list[dict[str, Any]], list_meta: dict[str, Any]) -> list[dict[str, Any]]:
+    def _page(
+        self,
+        q: Any,
+        rt: ResourceType,
+        namespace: str | None,
+        items: list[dict[str, Any]],
+        list_meta: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        """One page of a chunked list. The continue token carries the first page's resourceVersion
+        and the last key served; every page reports that resourceVersion, and a later page is 410
+        Expired once an object of this type changed since (a consistent snapshot, or none)."""
+        limit = _parse_int(q, "limit")
         token = q.get("continue")
         if token:
             try:
                 state = json.loads(base64.urlsafe_b64decode(token.encode()))
                 after = tuple(state["after"])
+                snapshot_rv = int(state["rv"])
+                if len(after) != 2 or not all(isinstance(p, str) for p in after):
+                    raise ValueError("bad key")
             except (ValueError, KeyError, TypeError):
-                raise StatusError(
-                    410,
-                    "Expired",
-                    "The provided continue parameter is too old to display a consistent list result.",
-                ) from None
+                raise bad_request(f"continue key is not valid: {token}") from None
+            if snapshot_rv >= 0:
+                if self._changed_since(rt.plural, namespace, snapshot_rv):
+                    raise _ExpiredContinue(_continue_token(-1, after))
+                list_meta["resourceVersion"] = str(snapshot_rv)
             items = [o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after]
-        limit = int(q.get("limit") or 0)
+        else:
+            snapshot_rv = self.store.rv
         if limit > 0 and len(items) > limit:
             last = items[limit - 1]["metadata"]
-            token = json.dumps({"after": [last.get("namespace", ""), last["name"]]})
-            list_meta["continue"] = base64.urlsafe_b64encode(token.encode()).decode()
+            list_meta["continue"] = _continue_token(snapshot_rv, (last.get("namespace", ""), last["name"]))
             list_meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
         return items
+
+    def _changed_since(self, plural: str, namespace: str | None, rv: int) -> bool:
+        """Whether an object of ``plural`` (in ``namespace``, when listing one) was written after
+        ``rv``, or the kept history no longer tells."""
+        events = self.store.events_since(rv)
+        if events is None:
+            return True
+        return any(
+            e.resource == plural and (namespace is None or e.obj["metadata"].get("namespace") == namespace)
+            for e in events
+        )
 
     async def _delete_collection(
         self, request: Request, rt: ResourceType, namespace: str | None, dry_run: bool
@@ -327,7 +398,16 @@ class Api:
         match = Filter(rt, namespace, q)
         as_table = tables.wants_table(request.headers.get("accept", ""))
         bookmarks = _parse_bool(q.get("allowWatchBookmarks"))
-        timeout = float(q.get("timeoutSeconds") or 0) or None
+        timeout_text = q.get("timeoutSeconds") or "0"
+        try:
+            timeout = float(timeout_text)
+            if not math.isfinite(timeout):
+                raise ValueError(timeout_text)
+        except ValueError:
+            raise bad_request(
+                f'invalid value for timeoutSeconds: strconv.ParseInt: parsing "{timeout_text}": invalid syntax'
+            ) from None
+        seconds: float | None = timeout if timeout > 0 else None
         rv_param = q.get("resourceVersion", "")
         try:
             start_rv = int(rv_param) if rv_param not in ("", "0") else None
@@ -358,7 +438,7 @@ class Api:
             return json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n"
 
         async def stream() -> AsyncIterator[bytes]:
-            deadline = time.monotonic() + timeout if timeout else None
+            deadline = time.monotonic() + seconds if seconds else None
             last_rv = current
             try:
                 if expired:
@@ -438,10 +518,21 @@ def build_app(store: Store, registry: Registry, token: str, server_address: str)
             path_not_found() if code == 404 else StatusError(code, "InternalError", str(exc))
         )
 
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # A bug must still answer a Status (never text/plain), as upstream's NewInternalError does.
+        log.error("sandbox: %s %s failed", request.method, request.url.path, exc_info=exc)
+        message = f"Internal error occurred: {exc}"
+        return _status_response(StatusError(500, "InternalError", message, {"causes": [{"message": str(exc)}]}))
+
     from starlette.exceptions import HTTPException
 
     app = Starlette(
-        routes=routes, exception_handlers={StatusError: on_status_error, HTTPException: on_http_error}
+        routes=routes,
+        exception_handlers={
+            StatusError: on_status_error,
+            HTTPException: on_http_error,
+            Exception: on_unexpected,
+        },
     )
     return TokenAuth(app, token)
 

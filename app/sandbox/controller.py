@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
+import logging
 from typing import Any
 
 from app.policies.model import LabelSelector
@@ -17,6 +18,8 @@ from app.sandbox.registry import Obj, Registry, now_rfc3339, random_suffix
 from app.sandbox.resources import BY_PLURAL
 from app.sandbox.status import StatusError
 from app.sandbox.store import Event
+
+log = logging.getLogger(__name__)
 
 WORKLOADS = ("deployments", "statefulsets", "daemonsets", "jobs", "cronjobs")
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -28,6 +31,15 @@ def template_hash(template: Any) -> str:
     for b in json.dumps(template, sort_keys=True).encode():
         h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
     return "".join(_ALPHABET[int(c) % len(_ALPHABET)] for c in str(h))
+
+
+def count(spec: Any, key: str, default: int = 1) -> int:
+    """A workload's ``spec.<key>`` count; unset, null or not a number reads as ``default``, as
+    upstream's defaulting makes it (admission rejects bad values; old data may still hold them)."""
+    value = spec.get(key) if isinstance(spec, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    return max(int(value), 0)
 
 
 class Controller:
@@ -49,7 +61,11 @@ class Controller:
         self._busy = True
         try:
             while self._pending:
-                self._handle(self._pending.pop(0))
+                ev = self._pending.pop(0)
+                try:
+                    self._handle(ev)
+                except Exception:  # a controller bug must never fail the write that was stored
+                    log.exception("sandbox controller: %s %s/%s failed", ev.type, ev.resource, _key(ev.obj))
         finally:
             self._busy = False
 
@@ -57,20 +73,28 @@ class Controller:
         """Converge every workload (at start, e.g. after the data dir was edited or restored)."""
         for plural in WORKLOADS:
             for obj in self.store.list(plural):
-                self.reconcile(plural, obj["metadata"]["namespace"], obj["metadata"]["name"])
+                self._try_reconcile(plural, obj["metadata"]["namespace"], obj["metadata"]["name"])
+
+    def _try_reconcile(self, plural: str, namespace: str, name: str) -> None:
+        """``reconcile``, a failure logged: one bad object never stops the others, a stored write
+        or the sandbox's start."""
+        try:
+            self.reconcile(plural, namespace, name)
+        except Exception:
+            log.exception("sandbox controller: reconcile of %s %s/%s failed", plural, namespace, name)
 
     def _handle(self, ev: Event) -> None:
         meta = ev.obj["metadata"]
         if ev.resource in WORKLOADS and ev.type != "DELETED":
-            self.reconcile(ev.resource, meta["namespace"], meta["name"])
+            self._try_reconcile(ev.resource, meta["namespace"], meta["name"])
         if ev.resource in ("pods", "jobs"):
             for ref in meta.get("ownerReferences") or []:
                 owner = BY_PLURAL.get(ref.get("kind", "").lower() + "s")
                 if owner is not None and owner.plural in WORKLOADS:
-                    self.reconcile(owner.plural, meta["namespace"], ref["name"])
+                    self._try_reconcile(owner.plural, meta["namespace"], ref["name"])
         elif ev.resource == "nodes":
             for ds in self.store.list("daemonsets"):
-                self.reconcile("daemonsets", ds["metadata"]["namespace"], ds["metadata"]["name"])
+                self._try_reconcile("daemonsets", ds["metadata"]["namespace"], ds["metadata"]["name"])
 
     # -- reconcile ---------------------------------------------------------------------------
     def reconcile(self, plural: str, namespace: str, name: str) -> None:
@@ -81,17 +105,18 @@ class Controller:
             self._cronjob(obj)
             return
         spec = obj.get("spec") or {}
+        if not isinstance(spec, dict):
+            return
         template = spec.get("template") or {}
         thash = template_hash(template)
         owned = self._owned("pods", obj)
         want: list[tuple[str, dict[str, str], str]] = []  # (name, extra labels, node)
         if plural == "deployments":
             current = [p for p in owned if p["metadata"].get("labels", {}).get("pod-template-hash") == thash]
-            keep = current[: int(spec.get("replicas", 1))]
+            replicas = count(spec, "replicas")
+            keep = current[:replicas]
             names = [p["metadata"]["name"] for p in keep]
-            names += [
-                f"{name}-{thash}-{random_suffix()}" for _ in range(int(spec.get("replicas", 1)) - len(keep))
-            ]
+            names += [f"{name}-{thash}-{random_suffix()}" for _ in range(replicas - len(keep))]
             want = [(n, {"pod-template-hash": thash}, "") for n in names]
         elif plural == "statefulsets":
             want = [
@@ -104,7 +129,7 @@ class Controller:
                     },
                     "",
                 )
-                for i in range(int(spec.get("replicas", 1)))
+                for i in range(count(spec, "replicas"))
             ]
         elif plural == "daemonsets":
             by_node = {
@@ -126,7 +151,7 @@ class Controller:
                     )
                 )
         elif plural == "jobs":
-            count = min(int(spec.get("parallelism", 1)), int(spec.get("completions", 1) or 1))
+            n_pods = min(count(spec, "parallelism"), count(spec, "completions") or 1)
             uid = obj["metadata"]["uid"]
             job_labels = {
                 "job-name": name,
@@ -134,9 +159,9 @@ class Controller:
                 "controller-uid": uid,
                 "batch.kubernetes.io/controller-uid": uid,
             }
-            keep = owned[:count]
+            keep = owned[:n_pods]
             names = [p["metadata"]["name"] for p in keep]
-            names += [f"{name}-{random_suffix()}" for _ in range(count - len(keep))]
+            names += [f"{name}-{random_suffix()}" for _ in range(n_pods - len(keep))]
             want = [(n, job_labels, "") for n in names]
         wanted = {n for n, _, _ in want}
         for pod in owned:
@@ -286,7 +311,7 @@ class Controller:
             status["conditions"] = [
                 {
                     "type": "Available",
-                    "status": "True" if ready >= obj["spec"].get("replicas", 1) else "False",
+                    "status": "True" if ready >= count(obj["spec"], "replicas") else "False",
                     "reason": "MinimumReplicasAvailable",
                     "message": "Deployment has minimum availability.",
                 },
@@ -392,3 +417,8 @@ class Controller:
                 self._cursor = offset + 1
                 return ip
         raise StatusError(500, "InternalError", f"no free pod IP left in {self.network}")
+
+
+def _key(obj: Any) -> str:
+    meta = (obj.get("metadata") if isinstance(obj, dict) else None) or {}
+    return f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"

@@ -144,6 +144,7 @@ def json_patch(target: Any, ops: Any) -> Any:
         raise bad_request("json patch must be a list of operations")
     doc = copy.deepcopy(target)
     for op in ops:
+        _check_op(op)
         try:
             doc = _apply_op(doc, op)
         except (KeyError, IndexError, ValueError, TypeError) as exc:
@@ -153,6 +154,15 @@ def json_patch(target: Any, ops: Any) -> Any:
                 f"the server rejected our request due to an error in our request: {op!r}: {exc}",
             ) from None
     return doc
+
+
+def _check_op(op: Any) -> None:
+    """An operation must be an object whose ``op``, ``path`` and ``from`` are strings (400 else)."""
+    if not isinstance(op, dict):
+        raise bad_request(f"json patch operation must be an object, not {op!r}")
+    for key in ("op", "path", "from"):
+        if key in op and not isinstance(op[key], str):
+            raise bad_request(f"json patch operation {key!r} must be a string: {op!r}")
 
 
 def _apply_op(doc: Any, op: dict[str, Any]) -> Any:

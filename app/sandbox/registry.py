@@ -171,7 +171,9 @@ class Registry:
         self, rt: ResourceType, namespace: str, name: str, *, dry_run: bool = False, options: Any = None
     ) -> Obj:
         old = self.get(rt, namespace, name)
-        pre = (options or {}).get("preconditions") or {} if isinstance(options, dict) else {}
+        pre = (options.get("preconditions") or {}) if isinstance(options, dict) else {}
+        if not isinstance(pre, dict):
+            raise bad_request("the body of the request could not be decoded: preconditions must be an object")
         if pre.get("uid") and pre["uid"] != old["metadata"].get("uid"):
             raise precondition_failed(
                 rt,

@@ -12,6 +12,7 @@ from typing import Any
 from app.errors import FieldError
 from app.policies.selectors import Requirement, format_requirements
 from app.sandbox import patch as patches
+from app.sandbox.controller import count
 from app.sandbox.registry import Registry
 from app.sandbox.resources import ResourceType
 from app.sandbox.status import StatusError, bad_request, conflict, invalid
@@ -40,7 +41,7 @@ def to_scale(obj: Obj) -> Obj:
         "metadata": {
             k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta
         },
-        "spec": {"replicas": int(spec.get("replicas", 1))},
+        "spec": {"replicas": count(spec, "replicas")},
         "status": {"replicas": int(status.get("replicas") or 0), "selector": _selector_text(spec.get("selector"))},
     }
 

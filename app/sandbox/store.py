@@ -30,6 +30,9 @@ _objects = Table(
 _counters = Table("counters", _meta, Column("key", String, primary_key=True), Column("value", Integer))
 
 HISTORY_SIZE = 2000
+# Events one watcher may hold undelivered; a watcher that falls this far behind is ended (its client
+# re-watches from the last resourceVersion it saw, or gets 410 Expired), so the store never blocks.
+WATCH_QUEUE_SIZE = 1000
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 
@@ -43,10 +46,31 @@ class Event:
 
 
 class Watcher:
-    """One open watch: events arrive on ``queue``; ``None`` means the store is closing."""
+    """One open watch: events arrive on ``queue``; ``None`` means the watch is over (the store is
+    closing, or this watcher fell ``WATCH_QUEUE_SIZE`` events behind and was dropped)."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self.bound = WATCH_QUEUE_SIZE
+        # One slot beyond the bound stays free for the closing ``None``.
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(self.bound + 1)
+        self.overflowed = False
+
+    def offer(self, ev: Event) -> bool:
+        """Queue ``ev`` without blocking; ``False`` (and the watch ended) when the bound is reached."""
+        if self.queue.qsize() >= self.bound:
+            self.overflowed = True
+            self.end(drop_pending=True)
+            return False
+        self.queue.put_nowait(ev)
+        return True
+
+    def end(self, *, drop_pending: bool = False) -> None:
+        """End the watch after its pending events, or at once dropping them (the client then
+        resumes from the last resourceVersion it received)."""
+        if drop_pending or self.queue.full():
+            while not self.queue.empty():
+                self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
 
 class Store:
@@ -131,17 +155,19 @@ class Store:
         if len(self.history) == self.history.maxlen:
             self.oldest_rv = self.history[0].rv
         self.history.append(ev)
-        for w in self.watchers:
-            w.queue.put_nowait(ev)
+        for w in list(self.watchers):
+            if not w.offer(ev):
+                self.watchers.discard(w)
         for listener in self.listeners:
             listener(ev)
 
     # -- watches -----------------------------------------------------------------------------
     def watch(self) -> Watcher:
         w = Watcher()
-        self.watchers.add(w)
         if self.closed:
-            w.queue.put_nowait(None)
+            w.end()
+        else:
+            self.watchers.add(w)
         return w
 
     def unwatch(self, w: Watcher) -> None:
@@ -156,7 +182,8 @@ class Store:
     def close_watches(self) -> None:
         self.closed = True
         for w in self.watchers:
-            w.queue.put_nowait(None)
+            w.end()
+        self.watchers.clear()
 
     def dispose(self) -> None:
         self.engine.dispose()
