@@ -40,7 +40,6 @@ from app.errors import (
     Forbidden,
     Invalid,
     NotFound,
-    Unauthorized,
     Unavailable,
 )
 
@@ -97,7 +96,11 @@ def from_status(status: int, body: bytes | str | None, *, what: str = "") -> Dom
         causes = details.get("causes") if isinstance(details, dict) else None
         return Invalid(message, [cause_to_field_error(c) for c in causes or [] if isinstance(c, dict)])
     if status == 401:
-        return Unauthorized(message)
+        # The API server refused the console's own credentials: to the console's users that is the
+        # cluster being unavailable, not their token being wrong.
+        return Unavailable(
+            f"{what + ': ' if what else ''}the API server rejected the console's credentials (Unauthorized: {message})"
+        )
     if status == 403:
         return Forbidden(message)
     if status >= 500 or status == 429:

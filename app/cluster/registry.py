@@ -11,12 +11,13 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes_asyncio.client import ApiClient, Configuration
-from kubernetes_asyncio.config import list_kube_config_contexts, load_incluster_config, load_kube_config
+from kubernetes_asyncio.config import load_incluster_config, load_kube_config
 
 from app.cluster.client import POOL_SIZE, Cluster
 from app.cluster.errors import map_exception, translated
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, NotFound, Unavailable
 
 IN_CLUSTER = "in-cluster"
 CLOSE_GRACE = 0.25  # seconds
@@ -25,6 +26,19 @@ CLOSE_GRACE = 0.25  # seconds
 def _client(configuration: Configuration) -> ApiClient:
     configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, POOL_SIZE)
     return ApiClient(configuration)
+
+
+def _context_names(path: Path) -> list[str]:
+    """The context names of a kubeconfig, read directly so that a file without
+    ``current-context`` (which kubectl accepts with --context) still lists them."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise Unavailable(f"kubeconfig {path} cannot be read: {exc}") from None
+    contexts = data.get("contexts") if isinstance(data, dict) else None
+    if not isinstance(contexts, list):
+        raise Unavailable(f"kubeconfig {path} is not a valid kubeconfig: it has no list of contexts")
+    return [str(c["name"]) for c in contexts if isinstance(c, dict) and c.get("name")]
 
 
 class ClusterRegistry:
@@ -40,9 +54,7 @@ class ClusterRegistry:
         path = Path(path).expanduser()
         if not path.is_file():
             raise NotFound(f"kubeconfig {path} not found")
-        with translated(f"kubeconfig {path}"):
-            contexts, _current = list_kube_config_contexts(config_file=str(path))
-        names = [str(c["name"]) for c in contexts or [] if isinstance(c, dict) and c.get("name")]
+        names = _context_names(path)
         if context is not None:
             if context not in names:
                 raise NotFound(f"context {context!r} not found in kubeconfig {path}")

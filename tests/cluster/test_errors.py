@@ -17,7 +17,6 @@ from app.errors import (
     Forbidden,
     Invalid,
     NotFound,
-    Unauthorized,
     Unavailable,
 )
 
@@ -59,7 +58,7 @@ def status(code: int, reason: str, message: str) -> str:
         (409, "Conflict", Conflict),
         (410, "Expired", Expired),
         (400, "BadRequest", BadRequest),
-        (401, "Unauthorized", Unauthorized),
+        (401, "Unauthorized", Unavailable),  # the cluster refused the console's own credentials
         (403, "Forbidden", Forbidden),
         (405, "MethodNotAllowed", BadRequest),
         (429, "TooManyRequests", Unavailable),

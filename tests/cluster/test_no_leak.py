@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from app.cluster import Cluster, ClusterRegistry
-from app.errors import DomainError, Unauthorized, Unavailable
+from app.errors import DomainError, Unavailable
 from tests.cluster.conftest import eventually
 
 
@@ -94,11 +94,11 @@ async def test_stopped_server_is_unavailable(fresh_sandbox: Any) -> None:
         await registry.close()
 
 
-async def test_bad_token_is_unauthorized(sandbox: Any, tmp_path: Path) -> None:
+async def test_a_rejected_console_token_makes_the_cluster_unavailable(sandbox: Any, tmp_path: Path) -> None:
     path = altered_kubeconfig(sandbox.kubeconfig_path, tmp_path / "kubeconfig", token="wrong")
     registry = await ClusterRegistry.from_kubeconfig(path)
     try:
-        await assert_all_raise(registry.get("sandbox"), Unauthorized, "unauthorized")
+        await assert_all_raise(registry.get("sandbox"), Unavailable, "rejected the console's credentials")
         await registry.start()
         report = await _error_report(registry)
         assert "unauthorized" in report["error"].lower()

@@ -110,3 +110,24 @@ async def test_refused_connection_is_unavailable_and_the_cache_reports_it(tmp_pa
     finally:
         await registry.close()
     assert registry.readiness()["alpha"]["state"] == "stopped"
+
+
+@pytest.mark.parametrize("text", ["contexts: [unclosed\n", "just a string\n", "contexts: 7\n"])
+async def test_a_malformed_kubeconfig_is_unavailable_not_a_crash(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "kubeconfig"
+    path.write_text(text)
+    with pytest.raises(Unavailable, match="kubeconfig"):
+        await ClusterRegistry.from_kubeconfig(path)
+
+
+async def test_a_kubeconfig_without_current_context_still_lists_its_contexts(sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load(sandbox.kubeconfig_path.read_text())
+    data.pop("current-context", None)
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(data))
+    registry = await ClusterRegistry.from_kubeconfig(path)
+    try:
+        assert registry.names() == ["sandbox"]
+        assert await registry.get("sandbox").list_namespaces()
+    finally:
+        await registry.close()
