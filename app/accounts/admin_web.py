@@ -107,8 +107,15 @@ async def create_user(
         await _refused(request, admin.username, username, "user.create", exc)
         return await _users_page(request, db, status_code=exc.status_code, error=exc, form=form)
     # Only a generated password is shown: the admin knows the one they typed.
-    return await _users_page(request, db, status_code=201, created=user,
-                             secret=secret if generated else "")
+    response = await _users_page(request, db, status_code=201, created=user,
+                                 secret=secret if generated else "")
+    return _no_store(response) if generated else response
+
+
+def _no_store(response: HTMLResponse) -> HTMLResponse:
+    """A page showing a one-time secret: no cache (browser or proxy) may keep it."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # ---------------------------------------------------------------------------------- one user
@@ -217,8 +224,9 @@ async def reset_password(
         await db.rollback()
         await _refused(request, admin.username, username, "user.password", exc, before)
         return await _user_page(request, db, admin, username, status_code=exc.status_code, error=exc)
-    return await _user_page(request, db, admin, username, notice="The password was changed.",
-                            secret="" if password else secret)
+    response = await _user_page(request, db, admin, username, notice="The password was changed.",
+                                secret="" if password else secret)
+    return response if password else _no_store(response)
 
 
 # ------------------------------------------------------------------------------------ settings
@@ -292,7 +300,7 @@ async def create_token(
     except DomainError as exc:
         await db.rollback()
         return await _account_page(request, db, user, status_code=exc.status_code, error=exc, form=form)
-    return await _account_page(request, db, user, status_code=201, new_token=token, secret=plain)
+    return _no_store(await _account_page(request, db, user, status_code=201, new_token=token, secret=plain))
 
 
 @router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse, name="account-token-revoke")

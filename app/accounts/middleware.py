@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -29,7 +29,9 @@ PUBLIC_PATHS = frozenset({
     "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
 })
 PUBLIC_PREFIXES = ("/static/",)
-# Posting the login form needs no session (there is none yet); SameSite=Lax guards it.
+# Posting the login form needs no session (there is none yet), so no token: instead a POST the
+# browser marks as cross-site (``Origin`` of another site, or ``Sec-Fetch-Site: cross-site``) is
+# refused, so no other site can sign a visitor in to an account of its choosing.
 CSRF_EXEMPT = frozenset({"/login"})
 API_PREFIX = "/api/"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -70,6 +72,9 @@ class AuthMiddleware:
         if not (is_public(path) or api or auth.user is not None):
             await _login_required(scope, headers)(scope, receive, send)
             return
+        if scope["method"] not in SAFE_METHODS and path in CSRF_EXEMPT and _cross_site(scope, headers):
+            await _cross_site_refused(headers)(scope, receive, send)
+            return
         if scope["method"] in SAFE_METHODS or auth.bearer or path in CSRF_EXEMPT:
             await self.app(scope, receive, send)
             return
@@ -91,6 +96,43 @@ def _login_required(scope: Scope, headers: Headers) -> Response:
     if headers.get("hx-request"):
         return PlainTextResponse("Sign in first.", status_code=401, headers={"HX-Redirect": location})
     return RedirectResponse(location, status_code=303)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_key(scheme: str, host: str, port: int | None) -> tuple[str, str, int | None]:
+    scheme = scheme.lower()
+    return scheme, host.lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
+
+
+def _cross_site(scope: Scope, headers: Headers) -> bool:
+    """Whether the browser says this request came from another site: ``Sec-Fetch-Site:
+    cross-site``, or an ``Origin`` whose scheme, host and port differ from this request's own.
+    Requests without those headers (non-browser clients, old browsers) are not refused."""
+    if headers.get("sec-fetch-site", "").strip().lower() == "cross-site":
+        return True
+    origin = headers.get("origin")
+    if origin is None:
+        return False
+    try:
+        theirs = urlsplit(origin.strip())
+        their_key = _origin_key(theirs.scheme, theirs.hostname or "", theirs.port)
+    except ValueError:  # "null" parses, a bad port does not: either way, not this site
+        return True
+    own = Request(scope).url
+    try:
+        own_key = _origin_key(own.scheme, own.hostname or "", own.port)
+    except ValueError:
+        return True
+    return not theirs.netloc or their_key != own_key
+
+
+def _cross_site_refused(headers: Headers) -> Response:
+    message = "Sign-in refused: the form was posted from another site (cross-origin request)."
+    if "text/html" in headers.get("accept", "") and not headers.get("hx-request"):
+        return HTMLResponse(f"<!doctype html><title>Forbidden</title><p>{message}</p>", status_code=403)
+    return PlainTextResponse(message, status_code=403)
 
 
 def _csrf_refused(headers: Headers) -> Response:

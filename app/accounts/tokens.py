@@ -60,15 +60,28 @@ def hash_secret(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_DURATION = timedelta(days=10 * 365)
+
+
 def parse_duration(text: str) -> timedelta:
-    """``90d``, ``12h``, ``30m``, ``2w``, ``3600s`` (a bare number means days)."""
+    """``90d``, ``12h``, ``30m``, ``2w``, ``3600s`` (a bare number means days), at most ten years;
+    ``Invalid`` otherwise."""
     match = _DURATION.match(text or "")
-    if not match or int(match.group(1)) <= 0:
+    # More digits than any duration within the cap needs: refused before int() (which has a
+    # digit limit) or timedelta() (which overflows) sees them.
+    digits = match.group(1).lstrip("0") if match else ""
+    if not match or not digits:
         raise Invalid(
             f"invalid duration {text!r} (e.g. 90d, 12h, 2w)",
             [FieldError("expires", "FieldValueInvalid", "a positive number with s, m, h, d or w", text)],
         )
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    seconds = int(digits) * _UNITS[match.group(2)] if len(digits) <= 12 else None
+    if seconds is None or seconds > MAX_DURATION.total_seconds():
+        raise Invalid(
+            f"duration {text[:40]!r} is too long (at most 10 years)",
+            [FieldError("expires", "FieldValueInvalid", "at most 10 years (3650d)", text[:40])],
+        )
+    return timedelta(seconds=seconds)
 
 
 def token_dict(token: ApiToken, username: str | None = None) -> dict[str, object]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,10 +20,22 @@ router = APIRouter()
 
 
 def safe_next(value: str | None) -> str:
-    """Only a path on this site (never ``//host`` or ``/\\host``), else the start page."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+    """Only a path on this site, else the start page: no scheme or host (``//host``,
+    ``/\\host``), no backslash and no control characters (browsers drop tabs and newlines,
+    turning ``/<TAB>/host`` into ``//host``; CR/LF would split a header)."""
+    if not value or not value.startswith("/") or "\\" in value:
+        return "/"
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or value.startswith("//"):
         return "/"
     return value
+
+
+def header_url(location: str) -> str:
+    """``location`` percent-encoded for a response header (``HX-Redirect``): ASCII only."""
+    return quote(location, safe="/?&=#%:;@+,~!$'()*[]")
 
 
 def _client_ip(request: Request) -> str | None:
@@ -44,7 +57,7 @@ def _login_page(request: Request, *, next_path: str, error: str = "", username: 
 
 def _go(request: Request, location: str) -> Response:
     if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": location})
+        return Response(status_code=204, headers={"HX-Redirect": header_url(location)})
     return RedirectResponse(location, status_code=303)
 
 
@@ -78,17 +91,22 @@ async def login_submit(
     next_path = safe_next(next)
     username = username.strip()
     ip = _client_ip(request)
+    # The attempt counts as a failure, committed, before the password is checked: parallel
+    # guesses each see the others, so at most login_max_failures of them get a check.
+    attempt = await throttle.record_attempt(db, settings, username, ip)
+    await db.commit()
     try:
-        await throttle.check(db, settings, username, ip)
+        await throttle.check(db, settings, username, ip, pending=1)
     except throttle.LoginThrottled as exc:
+        await throttle.forget_attempt(db, attempt)  # a refused attempt is not a failure
+        await db.commit()
         return _login_page(request, next_path=next_path, error=exc.message, username=username,
                            status_code=429, headers={"Retry-After": str(exc.retry_after)})
     user = await service.check_credentials(db, username, password) if username and password else None
     if user is None:
-        await throttle.record_failure(db, settings, username, ip)
-        await db.commit()
         return _login_page(request, next_path=next_path, username=username, status_code=401,
                            error="Invalid username or password, or the account is disabled.")
+    await throttle.forget_attempt(db, attempt)
     await throttle.clear_user(db, username)
     return await _sign_in(request, db, auth, user, next_path)
 

@@ -25,8 +25,15 @@ def _endpoint(pod: str, ip: str) -> str:
 
 
 def _port(text: str) -> int | str:
+    """A port number (ASCII digits, 1-65535) or a port name; ``BadRequest`` for a number out of
+    range (checked on the digits, so a huge one never reaches ``int()``)."""
     text = text.strip()
-    return int(text) if text.isdigit() else text
+    if not (text.isascii() and text.isdigit()):
+        return text
+    digits = text.lstrip("0")
+    if not digits or len(digits) > 5 or int(digits) > 65535:
+        raise BadRequest(f"port {text[:20]!r} is out of range: enter 1-65535 or a port name")
+    return int(digits)
 
 
 @router.get("/clusters/{cluster}/connectivity", response_class=HTMLResponse, name="connectivity")
@@ -78,5 +85,9 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
         if len(members) > MATRIX_LIMIT:
             context["matrix_error"] = f"{len(members)} pods are too many to show (at most {MATRIX_LIMIT})."
         else:
-            context["matrix"] = analysis.matrix(cluster, mnamespace, _port(mport), context["mprotocol"])
+            try:
+                context["matrix"] = analysis.matrix(cluster, mnamespace, _port(mport), context["mprotocol"])
+            except BadRequest as exc:
+                context["matrix_error"] = exc.message
+                status = exc.status_code
     return templates.TemplateResponse(request, "connectivity/index.html", context, status_code=status)

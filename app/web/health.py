@@ -1,5 +1,6 @@
 """Liveness and readiness: /healthz answers while the process lives; /readyz when the database
-and every cluster's cache are ready (503 otherwise, with details)."""
+and every cluster's cache are ready (503 otherwise). Anonymous callers (probes) get only
+``{"ready": bool}``; signed-in users also get the details (errors name hosts and databases)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from app.accounts.deps import get_auth
 from app.db import ping
 
 router = APIRouter()
@@ -31,4 +33,7 @@ async def readyz(request: Request) -> JSONResponse:
     clusters = request.app.state.clusters.readiness()
     checks["clusters"] = clusters
     ready = ready and all(c.get("ready") for c in clusters.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    status_code = 200 if ready else 503
+    if get_auth(request).user is None:
+        return JSONResponse({"ready": ready}, status_code=status_code)
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=status_code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from app.accounts.web import safe_next
 from app.web.i18n import LANGUAGES
 from app.web.templating import templates
 
@@ -22,8 +23,7 @@ async def clusters(request: Request) -> HTMLResponse:
 @router.get("/language", name="language")
 async def language(request: Request, lang: str = "en", next: str = "/") -> RedirectResponse:
     """Switch the console's language (a cookie), then go back where the user was."""
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     if lang in LANGUAGES:
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return response

@@ -9,11 +9,11 @@ and redirects to the list (``HX-Redirect`` for htmx); errors come back at their 
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import yaml
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.deps import CurrentUser
@@ -180,7 +180,8 @@ async def edit(request: Request, cluster: ClusterDep, user: CurrentUser, namespa
     name="networkpolicy-restore",
 )
 async def restore(
-    request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, name: str, entry_id: int
+    request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, name: str,
+    entry_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
 ) -> Response:
     """An earlier version from the audit log, opened in the editor for the usual review."""
     async with request.app.state.sessions() as db:

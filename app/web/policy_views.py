@@ -22,7 +22,7 @@ from app.audit import service as audit
 from app.editing import service as editing
 from app.errors import AlreadyExists, Conflict, FieldError, Forbidden, Invalid, NotFound, Unavailable
 from app.policies.form import describe, summarize_direction
-from app.policies.model import NetworkPolicy, dump_yaml
+from app.policies.model import NetworkPolicy, dump_yaml, load_yaml_documents
 from app.policies.recipes import RECIPES
 from app.web.deps import ClusterDep
 from app.web.templating import templates
@@ -39,11 +39,25 @@ def policy_yaml(policy: NetworkPolicy | dict[str, Any]) -> str:
     return dump_yaml({**obj, "metadata": meta})
 
 
+MAX_YAML_BYTES = 256 * 1024
+
+
 def parse_policy_text(text: str) -> NetworkPolicy:
     """One NetworkPolicy from YAML or JSON text; ``Invalid`` with field causes otherwise
-    (broken YAML, several documents, another kind, wrongly typed fields)."""
+    (broken YAML, several documents, another kind, wrongly typed fields, over ``MAX_YAML_BYTES``,
+    nested too deeply)."""
+    if len(text) > MAX_YAML_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
+        raise Invalid(
+            f"The YAML is too large (at most {MAX_YAML_BYTES // 1024} KiB).",
+            [FieldError("<yaml>", "FieldValueTooLong", f"at most {MAX_YAML_BYTES // 1024} KiB")],
+        )
     try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+        docs = load_yaml_documents(text)
+    except RecursionError:
+        raise Invalid(
+            "The YAML is nested too deeply.",
+            [FieldError("<yaml>", "FieldValueInvalid", "the YAML is nested too deeply")],
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""

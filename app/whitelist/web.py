@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.deps import CurrentUser, DbSession
@@ -96,7 +96,8 @@ async def apply(
 
 @router.post("/whitelist/{app_id}/{action}", response_class=HTMLResponse, name="whitelist-decide")
 async def decide(
-    request: Request, db: DbSession, user: CurrentUser, app_id: int, action: str,
+    request: Request, db: DbSession, user: CurrentUser,
+    app_id: Annotated[int, Path(ge=1, le=2**63 - 1)], action: str,
     comment: Annotated[str, Form()] = "", version: Annotated[int | None, Form()] = None,
 ) -> Response:
     if action not in ACTIONS:
