@@ -34,6 +34,13 @@ class Requirement:
             return self.key in labels
         if op == "DoesNotExist":
             return self.key not in labels
+        if op in ("Gt", "Lt") and self.key in labels:
+            # the labels package: both sides must be integers, compared as numbers
+            try:
+                have, want = int(labels[self.key]), int(self.values[0])
+            except ValueError:
+                return False
+            return have > want if op == "Gt" else have < want
         return False
 
 
@@ -60,12 +67,13 @@ def selector_matches(selector: LabelSelector | None, labels: Mapping[str, str] |
     return all(r.matches(labels) for r in reqs)
 
 
-_TOKEN = re.compile(r"\s*(!=|==|=|!|\(|\)|,|[^\s!=(),]+)")
+_TOKEN = re.compile(r"\s*(!=|==|=|!|<|>|\(|\)|,|[^\s!=(),<>]+)")
 
 
 def parse_label_selector(text: str) -> tuple[Requirement, ...]:
     """Parse the ``labelSelector`` query syntax (k8s.io/apimachinery/pkg/labels):
-    ``a=b``, ``a==b``, ``a!=b``, ``a in (x,y)``, ``a notin (x)``, ``a``, ``!a``, comma-separated.
+    ``a=b``, ``a==b``, ``a!=b``, ``a in (x,y)``, ``a notin (x)``, ``a``, ``!a``, ``a>1``, ``a<1``,
+    comma-separated.
     Raises ``BadRequest`` on malformed input, as the API server answers 400."""
     tokens = [t for t in _TOKEN.findall(text or "")]
     reqs: list[Requirement] = []
@@ -88,10 +96,10 @@ def parse_label_selector(text: str) -> tuple[Requirement, ...]:
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if nxt in ("=", "==", "!="):
                 value = tokens[i + 2] if i + 2 < len(tokens) else ""
-                if value in ("=", "==", "!=", "(", ")", ",", "!"):
+                if value in ("=", "==", "!=", "(", ")", "!", "<", ">"):
                     raise fail("invalid value")
-                if value == "":
-                    # "a=" selects an empty value
+                if value in ("", ","):
+                    # "a=" (alone or before a comma) selects an empty value
                     reqs.append(Requirement(key, "In" if nxt != "!=" else "NotIn", ("",)))
                     i += 2
                 else:
@@ -106,8 +114,16 @@ def parse_label_selector(text: str) -> tuple[Requirement, ...]:
                     j += 1
                 if j >= len(tokens):
                     raise fail("missing ')'")
+                if not values:
+                    raise fail(f"for '{nxt}' operator, values set can't be empty")
                 reqs.append(Requirement(key, "In" if nxt == "in" else "NotIn", tuple(values)))
                 i = j + 1
+            elif nxt in ("<", ">"):
+                value = tokens[i + 2] if i + 2 < len(tokens) else ""
+                if not re.fullmatch(r"-?\d+", value):
+                    raise fail(f"for 'Gt', 'Lt' operators, the value must be an integer, not {value!r}")
+                reqs.append(Requirement(key, "Gt" if nxt == ">" else "Lt", (value,)))
+                i += 3
             else:
                 reqs.append(Requirement(key, "Exists"))
                 i += 1
@@ -133,6 +149,8 @@ def format_requirement(r: Requirement) -> str:
         return f"{r.key} {r.operator.lower()} ({','.join(r.values)})"
     if r.operator == "Exists":
         return r.key
+    if r.operator in ("Gt", "Lt"):
+        return f"{r.key}{'>' if r.operator == 'Gt' else '<'}{r.values[0]}"
     return f"!{r.key}"
 
 
