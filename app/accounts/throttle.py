@@ -88,15 +88,5 @@ async def forget_attempt(db: AsyncSession, ids: list[int]) -> None:
         await db.execute(delete(LoginFailure).where(LoginFailure.id.in_(ids)))
 
 
-async def record_failure(db: AsyncSession, settings: Settings, username: str, client_ip: str | None) -> None:
-    """Add the failure rows and drop rows that left the window (the caller commits)."""
-    now = utcnow()
-    db.add_all([LoginFailure(key=k, at=now) for k in keys(username, client_ip)])
-    await db.execute(
-        delete(LoginFailure).where(LoginFailure.at < now - timedelta(seconds=settings.login_failure_window))
-    )
-    await db.flush()
-
-
 async def clear_user(db: AsyncSession, username: str) -> None:
     await db.execute(delete(LoginFailure).where(LoginFailure.key == keys(username, None)[0]))
