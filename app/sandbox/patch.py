@@ -202,3 +202,24 @@ def _apply_op(doc: Any, op: dict[str, Any]) -> Any:
     else:
         raise ValueError(f"unknown operation {kind!r}")
     return doc
+
+
+_PATCHERS = {
+    "application/merge-patch+json": merge_patch,
+    "application/strategic-merge-patch+json": strategic_merge_patch,
+    "application/json-patch+json": json_patch,
+}
+
+
+def apply(content_type: str, target: Any, body: Any) -> Any:
+    """The patched copy of ``target``, by the request's patch type; 415 for any other type."""
+    patcher = _PATCHERS.get(content_type.split(";")[0].strip())
+    if patcher is None:
+        raise StatusError(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json-patch+json, application/merge-patch+json, "
+            "application/strategic-merge-patch+json",
+        )
+    return patcher(target, body)

@@ -145,23 +145,7 @@ class Registry:
         subresource: str = "",
     ) -> tuple[Obj, list[str]]:
         old = self.get(rt, namespace, name)
-        ctype = content_type.split(";")[0].strip()
-        if ctype == "application/merge-patch+json":
-            new = patches.merge_patch(old, body)
-        elif ctype == "application/strategic-merge-patch+json":
-            new = patches.strategic_merge_patch(old, body)
-        elif ctype == "application/json-patch+json":
-            new = patches.json_patch(old, body)
-        else:
-            from app.sandbox.status import StatusError
-
-            raise StatusError(
-                415,
-                "UnsupportedMediaType",
-                "the body of the request was in an unknown format - "
-                "accepted media types include: application/json-patch+json, "
-                "application/merge-patch+json, application/strategic-merge-patch+json",
-            )
+        new = patches.apply(content_type, old, body)
         if not isinstance(new, dict):
             raise bad_request("the patch did not produce an object")
         new.setdefault("metadata", {})

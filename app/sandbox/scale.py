@@ -15,7 +15,7 @@ from app.sandbox import patch as patches
 from app.sandbox.controller import count
 from app.sandbox.registry import Registry
 from app.sandbox.resources import ResourceType
-from app.sandbox.status import StatusError, bad_request, conflict, invalid
+from app.sandbox.status import bad_request, conflict, invalid
 
 Obj = dict[str, Any]
 # How upstream names the Scale in an Invalid Status: ``Scale.autoscaling "web" is invalid: ...``.
@@ -79,19 +79,5 @@ def patch(
 ) -> Obj:
     """PATCH a Scale (merge, strategic merge or JSON patch), then write it as ``update`` does."""
     scale = get(registry, rt, namespace, name)
-    ctype = content_type.split(";")[0].strip()
-    if ctype == "application/merge-patch+json":
-        new = patches.merge_patch(scale, body)
-    elif ctype == "application/strategic-merge-patch+json":
-        new = patches.strategic_merge_patch(scale, body)
-    elif ctype == "application/json-patch+json":
-        new = patches.json_patch(scale, body)
-    else:
-        raise StatusError(
-            415,
-            "UnsupportedMediaType",
-            "the body of the request was in an unknown format - accepted media types include: "
-            "application/json-patch+json, application/merge-patch+json, "
-            "application/strategic-merge-patch+json",
-        )
+    new = patches.apply(content_type, scale, body)
     return update(registry, rt, namespace, name, new, dry_run=dry_run)
