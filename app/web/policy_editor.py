@@ -9,6 +9,8 @@ and redirects to the list (``HX-Redirect`` for htmx); errors come back at their 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
+from functools import cached_property
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -87,13 +89,18 @@ class Editor:
     def pods(self) -> list[dict[str, Any]]:
         return self.cluster.cache.list("pods", self.form.namespace) if self.form.namespace else []
 
-    def selected_pods(self) -> list[str]:
+    @cached_property
+    def _selected(self) -> list[Mapping[str, Any]]:
+        """The pods the pod selector selects, computed once when the panel is rendered (every
+        edit of the form happens before)."""
         policy, _ = self.form.to_policy()
-        return sorted(name_of(p) for p in pods_selected(policy.spec.pod_selector, self.pods()))
+        return pods_selected(policy.spec.pod_selector, self.pods())
+
+    def selected_pods(self) -> list[str]:
+        return sorted(name_of(p) for p in self._selected)
 
     def port_names(self) -> list[tuple[str, int, str]]:
-        policy, _ = self.form.to_policy()
-        return named_ports(pods_selected(policy.spec.pod_selector, self.pods()))
+        return named_ports(self._selected)
 
     def picker(self, selector_path: str) -> dict[str, Any]:
         """The "+ Select Workload And Add Label" row of one selector."""
