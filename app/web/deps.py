@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from app.editing.service import Writer
+
 
 def get_cluster(request: Request, cluster: str) -> Any:
     """The named cluster (raises app.errors.NotFound for an unknown name)."""
@@ -13,3 +15,8 @@ def get_cluster(request: Request, cluster: str) -> Any:
 
 
 ClusterDep = Annotated[Any, Depends(get_cluster)]
+
+
+def console_writer(request: Request, user: Any) -> Writer:
+    """The signed-in user writing through the pages (the editing service's gate and audit)."""
+    return Writer(user, "console", request.app.state.sessions)

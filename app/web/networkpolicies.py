@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from app.accounts.deps import CurrentUser
 from app.editing import service as editing
 from app.policies.listing import RECOMMENDED_MAXIMUM, SORT_KEYS, policy_rows
-from app.web.deps import ClusterDep
+from app.web.deps import ClusterDep, console_writer
 from app.web.templating import templates
 
 router = APIRouter()
@@ -59,7 +59,7 @@ async def _list_context(request: Request, cluster: ClusterDep, user: CurrentUser
         "recommended_maximum": RECOMMENDED_MAXIMUM,
         "version": list_version(cluster.cache),
         "nav": "networkpolicies",
-        "read_only": await editing.refusal(cluster, editing.Writer(user, "console", request.app.state.sessions)),
+        "read_only": await editing.refusal(cluster, console_writer(request, user)),
     }
 
 

@@ -34,7 +34,7 @@ from app.policies.workloads import (
     pods_selected,
     template_labels,
 )
-from app.web.deps import ClusterDep
+from app.web.deps import ClusterDep, console_writer
 from app.web.templating import templates
 
 router = APIRouter()
@@ -70,7 +70,7 @@ class Editor:
 
     @property
     def writer(self) -> editing.Writer:
-        return editing.Writer(self.user, "console", self.request.app.state.sessions)
+        return console_writer(self.request, self.user)
 
     # ----- errors -----
 

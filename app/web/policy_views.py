@@ -24,7 +24,7 @@ from app.errors import AlreadyExists, Conflict, FieldError, Forbidden, Invalid, 
 from app.policies.form import describe, summarize_direction
 from app.policies.model import NetworkPolicy, dump_yaml, load_yaml_documents
 from app.policies.recipes import RECIPES
-from app.web.deps import ClusterDep
+from app.web.deps import ClusterDep, console_writer
 from app.web.templating import templates
 
 router = APIRouter()
@@ -84,13 +84,9 @@ def parse_policy_text(text: str) -> NetworkPolicy:
     return NetworkPolicy.from_document(doc, require_type=True)
 
 
-def _writer(request: Request, user: Any) -> editing.Writer:
-    return editing.Writer(user, "console", request.app.state.sessions)
-
-
 async def _refusal(request: Request, cluster: Any, user: Any) -> str:
     """Why this user may not change policies here ("" when they may), shown before they try."""
-    refusal = await editing.refusal(cluster, _writer(request, user))
+    refusal = await editing.refusal(cluster, console_writer(request, user))
     return refusal.message if refusal is not None else ""
 
 
@@ -242,7 +238,7 @@ async def yaml_update(
         update=True,
         prepare=check,
         namespace=namespace,
-        writer=_writer(request, user),
+        writer=console_writer(request, user),
     )
 
 
@@ -320,7 +316,7 @@ async def create_yaml_submit(
         update=False,
         prepare=fill,
         namespace=namespace,
-        writer=_writer(request, user),
+        writer=console_writer(request, user),
     )
 
 
@@ -411,7 +407,7 @@ async def delete_confirm(
     rv = str((await request.form()).get("resource_version", ""))
     try:
         await editing.delete(
-            cluster, namespace, name, resource_version=rv or None, writer=_writer(request, user)
+            cluster, namespace, name, resource_version=rv or None, writer=console_writer(request, user)
         )
     except Forbidden as exc:
         policy = await _live(cluster, namespace, name)
