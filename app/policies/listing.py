@@ -10,7 +10,8 @@ from typing import Any
 from app.durations import human_duration
 from app.policies.form import summarize_direction
 from app.policies.model import NetworkPolicy
-from app.policies.selectors import format_requirement, requirements, requirements_match
+from app.policies.selectors import format_requirement, requirements
+from app.policies.workloads import pods_selected
 
 # ACK recommends fewer than 100 NetworkPolicies per cluster.
 RECOMMENDED_MAXIMUM = 100
@@ -57,16 +58,8 @@ def age(created: str | None, now: datetime) -> str:
 
 def selected_pods(policy: NetworkPolicy, pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The pods (raw objects) of the policy's namespace that its podSelector selects."""
-    reqs = requirements(policy.spec.pod_selector)  # once per policy, not once per pod
-    if reqs is None:
-        return []
     ns = policy.namespace
-    return [
-        p
-        for p in pods
-        if p.get("metadata", {}).get("namespace") == ns
-        and requirements_match(reqs, p.get("metadata", {}).get("labels"))
-    ]
+    return pods_selected(policy.spec.pod_selector, (p for p in pods if p.get("metadata", {}).get("namespace") == ns))
 
 
 def policy_rows(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from app.policies.model import LabelSelector
-from app.policies.selectors import selector_matches
+from app.policies.selectors import requirements, requirements_match
 
 # (cache kind, Kubernetes kind, the ACK console's name for it)
 WORKLOAD_TYPES: tuple[tuple[str, str, str], ...] = (
@@ -41,7 +41,11 @@ def labels_of(obj: Mapping[str, Any]) -> dict[str, str]:
 
 
 def pods_selected(selector: LabelSelector | None, pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return [p for p in pods if selector_matches(selector, labels_of(p))]
+    """The pods (raw objects) a label selector selects; the selector is compiled once."""
+    reqs = requirements(selector)
+    if reqs is None:
+        return []
+    return [p for p in pods if requirements_match(reqs, labels_of(p))]
 
 
 def named_ports(pods: Iterable[Mapping[str, Any]]) -> list[tuple[str, int, str]]:
