@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean browser screenshots
+.PHONY: run test lint bench clean browser screenshots postgres localcluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,18 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed localcluster
 	$(BIN)/netpol-console serve
+
+# The sandbox cluster's binary: the upstream control plane built from localcluster/ with Go, once,
+# into ~/.cache/netpol-console (keyed by the module's sources and go.sum); later runs find it there.
+localcluster: $(VENV)/.installed
+	@command -v go >/dev/null || { echo "Go is required to build the sandbox cluster (see README)"; exit 1; }
+	@$(BIN)/netpol-console sandbox --build-only
+
+# PostgreSQL for the database tests: installed and started when nothing answers on 127.0.0.1:5432.
+postgres:
+	@bash tests/postgres.sh
 
 # Browser tests drive Debian's chromium (Playwright cannot download a browser here).
 browser:
@@ -29,7 +39,7 @@ tests/oidc/node_modules: tests/oidc/package.json
 	cd tests/oidc && npm install --no-audit --no-fund --silent
 	touch $@
 
-test: $(VENV)/.installed-dev browser tests/oidc/node_modules lint
+test: $(VENV)/.installed-dev browser tests/oidc/node_modules postgres localcluster lint
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -32,11 +32,6 @@ _VALUELESS = {"FieldValueRequired", "FieldValueForbidden", "FieldValueTooLong", 
 _OMIT = object()
 
 
-class GoSyntax(str):
-    """A value already rendered the way upstream's ErrorBody prints it (Go's ``%#v``, e.g.
-    ``[]networking.PolicyType{"a", "b", "c"}``); messages show it verbatim."""
-
-
 _MAX_VALUE = 256
 
 
@@ -48,8 +43,6 @@ def _go_repr(value: Any) -> str:
 
 
 def _go_repr_full(value: Any) -> str:
-    if isinstance(value, GoSyntax):
-        return str(value)
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, bool):

@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
+from app.sandbox.cluster import die_with_parent
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -31,7 +33,8 @@ def free_port() -> int:
 
 
 class SandboxProcess:
-    """``python -m app sandbox --port P --data-dir D`` run as a subprocess."""
+    """``python -m app sandbox --port P --data-dir D``: the upstream control plane with KWOK nodes,
+    run as a subprocess, exactly as a user runs it."""
 
     def __init__(self, data_dir: Path, port: int | None = None, *, seed: bool = True) -> None:
         self.data_dir = Path(data_dir)
@@ -39,23 +42,22 @@ class SandboxProcess:
         self.seed = seed
         self.url = f"https://127.0.0.1:{self.port}"
         self.kubeconfig_path = self.data_dir / "kubeconfig"
-        self.token = ""
+        self.pki = self.data_dir / "pki"
         self._proc: subprocess.Popen[bytes] | None = None
         self._log = self.data_dir.parent / f"{self.data_dir.name}.log"
 
-    def ssl_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.data_dir / "ca.crt"))
+    def ssl_context(self, user: str | None = None) -> ssl.SSLContext:
+        """Trusting the cluster's CA; with ``user``, presenting that client certificate too."""
+        context = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
+        if user is not None:
+            context.load_cert_chain(self.pki / f"{user}.crt", self.pki / f"{user}.key")
+        return context
 
-    def http(self) -> httpx.Client:
-        """An httpx client trusting the sandbox's CA and sending its token."""
-        return httpx.Client(
-            base_url=self.url,
-            verify=self.ssl_context(),
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=10,
-        )
+    def http(self, user: str = "admin") -> httpx.Client:
+        """An httpx client authenticated by a client certificate (``admin``: system:masters)."""
+        return httpx.Client(base_url=self.url, verify=self.ssl_context(user), timeout=10)
 
-    def start(self, timeout: float = 30) -> None:
+    def start(self, timeout: float = 240) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = [
             sys.executable,
@@ -70,29 +72,25 @@ class SandboxProcess:
         if not self.seed:
             cmd.append("--no-seed")
         log = open(self._log, "ab")  # noqa: SIM115 - the child keeps it
+        offset = log.tell()  # what an earlier start wrote is not this start's word
         self._proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+            cmd,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=die_with_parent,  # a killed test run leaves no cluster behind
         )
         log.close()
         deadline = time.monotonic() + timeout
-        last: Exception | None = None
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"sandbox exited with {self._proc.returncode}: {self._log.read_text()}")
-            if self.kubeconfig_path.exists() and (self.data_dir / "token").exists():
-                self.token = (self.data_dir / "token").read_text().strip()
-                try:
-                    with self.http() as client:
-                        if (
-                            client.get("/version").status_code == 200
-                            and client.get("/api").status_code == 200
-                        ):
-                            return
-                except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
-                    last = exc
+            if b"sandbox serving at" in self._log.read_bytes()[offset:]:
+                return
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"sandbox did not answer within {timeout}s ({last}): {self._log.read_text()}")
+        raise RuntimeError(f"sandbox did not start within {timeout}s: {self._log.read_text()}")
 
     def stop(self) -> None:
         if self._proc is None:
@@ -100,7 +98,7 @@ class SandboxProcess:
         if self._proc.poll() is None:
             self._proc.send_signal(signal.SIGTERM)
             try:
-                self._proc.wait(15)
+                self._proc.wait(40)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait(5)

@@ -1,4 +1,5 @@
-"""``netpol-console sandbox``: run the sandbox cluster until interrupted."""
+"""``netpol-console sandbox``: run the sandbox cluster (the upstream control plane with KWOK
+nodes) in the foreground until interrupted."""
 
 from __future__ import annotations
 
@@ -11,23 +12,24 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "sandbox",
-        help="run the sandbox cluster (a Kubernetes-API-compatible server)",
-        description="Serve the sandbox cluster over HTTPS and write its kubeconfig.",
+        help="run the sandbox cluster (upstream Kubernetes control plane with KWOK nodes)",
+        description="Run etcd, kube-apiserver, kube-controller-manager, kube-scheduler and KWOK, "
+        "built from upstream Go modules, and write the kubeconfig.",
     )
     p.add_argument(
-        "--port", type=int, default=6443, help="port to listen on (0 picks a free one; default 6443)"
+        "--port", type=int, default=6443, help="the API server's port (0 picks a free one; default 6443)"
     )
     p.add_argument(
         "--data-dir",
         type=Path,
         default=Path("./var/sandbox"),
-        help="where state, CA, token and kubeconfig live (default ./var/sandbox)",
+        help="where etcd's data, certificates, logs and the kubeconfig live (default ./var/sandbox)",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--host", default="127.0.0.1", help="address the API server listens on (default 127.0.0.1)")
+    p.add_argument("--no-seed", action="store_true", help="start without the demo manifests")
     p.add_argument(
-        "--pod-cidr", default="10.244.0.0/16", help="range pod IPs come from (default 10.244.0.0/16)"
+        "--build-only", action="store_true", help="build (or find in the cache) the control plane's binary and exit"
     )
-    p.add_argument("--no-seed", action="store_true", help="start empty instead of with the demo")
     p.set_defaults(func=_run)
 
 
@@ -36,16 +38,25 @@ def _run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from app.sandbox import Sandbox
+    from app.sandbox import Sandbox, SandboxError
+    from app.sandbox.build import BuildError, ensure_binary
 
-    sandbox = Sandbox(
-        args.data_dir, host=args.host, port=args.port, pod_cidr=args.pod_cidr, seed=not args.no_seed
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await sandbox.start()
+    def progress(text: str) -> None:
+        print(text, flush=True)
+
+    try:
+        if args.build_only:
+            print(await ensure_binary(progress), flush=True)
+            return 0
+        sandbox = Sandbox(args.data_dir, host=args.host, port=args.port, seed=not args.no_seed, progress=progress)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await sandbox.start()
+    except (BuildError, SandboxError) as exc:
+        print(f"netpol-console sandbox: {exc}", flush=True)
+        return 1
     print(f"sandbox serving at {sandbox.url}; kubeconfig: {sandbox.kubeconfig_path}", flush=True)
     try:
         await stop.wait()

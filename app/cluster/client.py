@@ -36,7 +36,7 @@ _WARNING = re.compile(r'\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"')
 @dataclass
 class WriteResult:
     """What a write returned: the stored (or, with dry run, the would-be) object and the API
-    server's warnings (``Warning`` response headers, e.g. a CIDR with host bits set)."""
+    server's warnings (``Warning`` response headers, e.g. an IPv6 CIDR not written canonically)."""
 
     object: dict[str, Any]
     warnings: list[str] = field(default_factory=list)

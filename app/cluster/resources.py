@@ -36,6 +36,7 @@ _ALL = (
     Resource("Pod", "pods", "v1"),
     Resource("Service", "services", "v1"),
     Resource("ConfigMap", "configmaps", "v1"),
+    Resource("ServiceAccount", "serviceaccounts", "v1"),
     Resource("Deployment", "deployments", "apps/v1"),
     Resource("StatefulSet", "statefulsets", "apps/v1"),
     Resource("DaemonSet", "daemonsets", "apps/v1"),

@@ -179,6 +179,13 @@ def name_is_dns_subdomain(name: str, prefix: bool) -> list[str]:
     return is_dns1123_subdomain(name)
 
 
+def name_is_path_segment(name: str, prefix: bool) -> list[str]:
+    """validatePathSegment: what rest.BeforeCreate/BeforeUpdate check of every kind's name."""
+    if not prefix and name in (".", ".."):
+        return [f"may not be '{name}'"]
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in name]
+
+
 def name_is_dns_label(name: str, prefix: bool) -> list[str]:
     """ValidateNameFunc for Namespaces."""
     if prefix:
@@ -251,7 +258,7 @@ def validate_annotations(annotations: Mapping[str, str] | None, path: str) -> li
     total = sum(_blen(k) + _blen(v) for k, v in annotations.items())
     if total > TOTAL_ANNOTATION_SIZE_LIMIT_B:
         errs.append(
-            FieldError(path, TOO_LONG, f"must have at most {TOTAL_ANNOTATION_SIZE_LIMIT_B} bytes", "")
+            FieldError(path, TOO_LONG, f"may not be more than {TOTAL_ANNOTATION_SIZE_LIMIT_B} bytes", "")
         )
     return errs
 

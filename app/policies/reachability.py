@@ -52,10 +52,12 @@ def parse_ip(text: str | None) -> IPAddress | None:
 def _network(text: str) -> IPNetwork | None:
     text = text.strip()
     try:
-        return ipaddress.ip_network(text, strict=False)  # host bits set: accepted leniently
+        return ipaddress.ip_network(text, strict=False)  # bits set beyond the prefix: read leniently
     except ValueError:
         pass
-    # The API server also accepts IPv4 octets and prefixes with leading zeros (read as decimal).
+    # Read like ParseCIDRSloppy, IPv4 octets and prefixes with leading zeros as decimal: since v1.36
+    # the API server refuses such CIDRs in new objects, but a policy stored earlier (or by an older
+    # cluster) may hold them, and an update may keep them.
     addr, _, prefix = text.partition("/")
     octets = addr.split(".")
     if len(octets) == 4 and all(o.isdigit() for o in octets) and prefix.isdigit():

@@ -1,16 +1,20 @@
 """NetworkPolicy validation, exactly as the Kubernetes API server does it.
 
-Ported from kubernetes/kubernetes ``pkg/apis/networking/validation/validation.go``
+Ported from kubernetes/kubernetes v1.36 ``pkg/apis/networking/validation/validation.go``
 (ValidateNetworkPolicy, ValidateNetworkPolicyUpdate, ValidateNetworkPolicyPort/Peer, ValidateIPBlock),
-``pkg/apis/core/validation`` (IsValidCIDRForLegacyField) and apimachinery's
-``util/validation/ip.go`` (GetWarningsForCIDR). Errors come in upstream's order with upstream's
-field paths, types and detail texts; warnings are the ones the API server returns in
-``Warning:`` headers.
+``pkg/registry/networking/networkpolicy/strategy.go`` and ``apiserver/pkg/registry/rest``
+(what the API server does around them: PrepareForCreate, BeforeUpdate, the warnings), and
+apimachinery's ``util/validation/ip.go`` (IsValidCIDRForLegacyField, GetWarningsForCIDR). Errors
+come in upstream's order with upstream's field paths, types and messages; warnings are the ones the
+API server returns in ``Warning:`` headers, which it sends only for an object it accepts.
+``tests/policies/test_upstream_agreement.py`` holds all of this to a real v1.36.3 API server.
 
-CIDRs are checked leniently, as a default API server does (the StrictIPCIDRValidation feature
-gate is off): a CIDR with host bits set (``10.0.0.1/8``), leading zeros (``010.0.0.0/8``,
-``10.0.0.0/08``) or an IPv4-mapped IPv6 address is accepted with a warning. Parsing follows
-``k8s.io/utils/net.ParseCIDRSloppy`` (Go 1.16's net.ParseCIDR); "strict" means what Go's
+CIDRs are checked strictly, as the API server does by default since v1.36 (the
+StrictIPCIDRValidation feature gate is on): a CIDR with bits set beyond the prefix length
+(``10.0.0.1/8``), leading zeros (``010.0.0.0/8``, ``10.0.0.0/08``) or an IPv4-mapped IPv6 address
+is Invalid. On update, a CIDR that the old object holds anywhere stays allowed (it is then only
+warned about), so that a policy stored before strict validation can still be edited. Parsing
+follows ``k8s.io/utils/net.ParseCIDRSloppy`` (Go 1.16's net.ParseCIDR); "strict" means what Go's
 ``netip.ParsePrefix`` accepts.
 
 This is the one validation of the console: the form, the REST API, the CLI and the sandbox call it.
@@ -21,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from app.errors import FieldError, GoSyntax, Invalid
+from app.errors import FieldError, Invalid
 from app.policies import names
 from app.policies.model import (
     IPBlock,
@@ -36,6 +40,9 @@ QUALIFIED_KIND = "NetworkPolicy.networking.k8s.io"
 SUPPORTED_PROTOCOLS = ("TCP", "UDP", "SCTP")  # upstream's order in the NotSupported detail
 SUPPORTED_POLICY_TYPES = ("Ingress", "Egress")
 CIDR_INVALID_DETAIL = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
+CIDR_LEADING_ZEROS_DETAIL = "must not have leading 0s in IP or prefix length"
+CIDR_IPV4_MAPPED_DETAIL = "must not have an IPv4-mapped IPv6 address"
+CIDR_BITS_SET_DETAIL = "must not have bits set beyond the prefix length"
 
 INVALID = "FieldValueInvalid"
 REQUIRED = "FieldValueRequired"
@@ -267,8 +274,7 @@ def _cidr_warnings(path: str, value: str) -> list[str]:
         )
     if not c.strict or (c.v6_text and _to4(c.ip) is not None):
         warnings.append(
-            f'{path}: non-standard CIDR value "{value}" will be considered invalid in a future '
-            f'Kubernetes release: use "{_ipnet_string(c)}"'
+            f'{path}: non-standard CIDR value "{value}" is invalid: use "{_ipnet_string(c)}"'
         )
     canonical = f"{_v6_string(c.ip)}/{c.ones}"
     if not warnings and c.v6_text and canonical != value:
@@ -278,17 +284,32 @@ def _cidr_warnings(path: str, value: str) -> list[str]:
     return warnings
 
 
-def _legacy_cidr_errors(path: str, value: str, valid_old: tuple[str, ...] = ()) -> list[FieldError]:
-    """IsValidCIDRForLegacyField with strict validation off; values of the old object are let through."""
-    if value in valid_old or _parse_cidr(value) is not None:
+def _cidr_errors(path: str, value: str, valid_old: tuple[str, ...] = ()) -> list[FieldError]:
+    """IsValidCIDRForLegacyField with strict validation on; values of the old object are let through
+    unchecked. At most one error: unparseable, else the first strict rule it breaks."""
+    if value in valid_old:
         return []
-    return [FieldError(path, INVALID, CIDR_INVALID_DETAIL, value)]
+    c = _parse_cidr(value)
+    if c is None:
+        detail = CIDR_INVALID_DETAIL
+    elif not c.strict:  # ParseCIDRSloppy takes it, netip.ParsePrefix does not
+        detail = CIDR_LEADING_ZEROS_DETAIL
+    elif c.v6_text and _to4(c.ip) is not None:
+        detail = CIDR_IPV4_MAPPED_DETAIL
+    elif c.ip != c.network:
+        detail = CIDR_BITS_SET_DETAIL
+    else:
+        return []
+    return [FieldError(path, INVALID, detail, value)]
 
 
-def validate_cidr(value: str, path: str) -> tuple[list[FieldError], list[str]]:
-    """One CIDR as the API server checks an ipBlock's ``cidr`` or ``except`` entry: errors
-    (an empty value is Invalid here; ``ipBlock.cidr`` itself reports it as Required) and warnings."""
-    return _legacy_cidr_errors(path, value), _cidr_warnings(path, value)
+def validate_cidr(
+    value: str, path: str, valid_old: tuple[str, ...] = ()
+) -> tuple[list[FieldError], list[str]]:
+    """One CIDR as the API server checks an ipBlock's ``cidr`` or ``except`` entry: errors (an
+    empty value is Invalid here; ``ipBlock.cidr`` itself reports it as Required; ``valid_old`` are
+    the old object's CIDRs on update) and the warnings GetWarningsForCIDR gives for it."""
+    return _cidr_errors(path, value, valid_old), _cidr_warnings(path, value)
 
 
 def cidr_contains_strictly(outer: str, inner: str) -> bool | None:
@@ -321,9 +342,9 @@ def _validate_port(port: NetworkPolicyPort, path: str) -> list[FieldError]:
             FieldError(f"{path}.port", INVALID, m, port.port) for m in names.is_valid_port_num(port.port)
         )
         if end is not None:
-            if end < port.port:
+            if end < port.port:  # upstream reports the port as the value here
                 errs.append(
-                    FieldError(f"{path}.endPort", INVALID, "must be greater than or equal to `port`", end)
+                    FieldError(f"{path}.endPort", INVALID, "must be greater than or equal to `port`", port.port)
                 )
             errs.extend(FieldError(f"{path}.endPort", INVALID, m, end) for m in names.is_valid_port_num(end))
     else:
@@ -339,13 +360,13 @@ def _validate_port(port: NetworkPolicyPort, path: str) -> list[FieldError]:
 def _validate_ip_block(block: IPBlock, path: str, valid_old: tuple[str, ...]) -> list[FieldError]:
     if not block.cidr:
         return [FieldError(f"{path}.cidr", REQUIRED)]
-    errs = _legacy_cidr_errors(f"{path}.cidr", block.cidr, valid_old)
+    errs = _cidr_errors(f"{path}.cidr", block.cidr, valid_old)
     outer = _parse_cidr(block.cidr)
     if outer is None:
         return errs
     for i, text in enumerate(block.except_ or []):
         epath = f"{path}.except[{i}]"
-        errs.extend(_legacy_cidr_errors(epath, text, valid_old))
+        errs.extend(_cidr_errors(epath, text, valid_old))
         inner = _parse_cidr(text)
         if inner is None:
             continue
@@ -409,9 +430,8 @@ def validate_spec(
             errs.extend(_validate_peer(peer, peer_path, allow_invalid_label_value, valid_old_cidrs))
     types = spec.policy_types or []
     if len(types) > len(SUPPORTED_POLICY_TYPES):
-        rendered = GoSyntax("[]networking.PolicyType{" + ", ".join(f'"{t}"' for t in types) + "}")
         errs.append(
-            FieldError(f"{path}.policyTypes", INVALID, "may not specify more than two policyTypes", rendered)
+            FieldError(f"{path}.policyTypes", INVALID, "may not specify more than two policyTypes", list(types))
         )
         return errs
     detail = "supported values: " + ", ".join(f'"{t}"' for t in SUPPORTED_POLICY_TYPES)
@@ -422,7 +442,8 @@ def validate_spec(
 
 
 def network_policy_warnings(policy: NetworkPolicy) -> list[str]:
-    """The API server's warnings for a NetworkPolicy: every ipBlock cidr and except entry."""
+    """networkPolicyWarnings: GetWarningsForCIDR of every ipBlock cidr and except entry. The API
+    server sends them only for an object that passed validation (see ``ValidationResult``)."""
     warnings: list[str] = []
     for rule_path, _, peers_key, peers in _rules(policy.spec):
         for j, peer in enumerate(peers):
@@ -435,15 +456,27 @@ def network_policy_warnings(policy: NetworkPolicy) -> list[str]:
     return warnings
 
 
+def _result(errs: list[FieldError], policy: NetworkPolicy) -> ValidationResult:
+    """Each distinct error once, in order of first appearance (the API server validates ObjectMeta
+    up to three times on update and reports each time); warnings only for an accepted object, as
+    rest.BeforeCreate/BeforeUpdate add them after validation passed."""
+    unique: dict[tuple[str, str, str], FieldError] = {}
+    for e in errs:
+        unique.setdefault((e.field, e.type, e.message), e)
+    return ValidationResult(list(unique.values()), [] if errs else network_policy_warnings(policy))
+
+
 def validate_network_policy(policy: NetworkPolicy) -> ValidationResult:
-    """Validation on create: defaults applied first, then ObjectMeta (a namespaced kind: the
-    namespace is required, so callers fill it in), then the spec."""
+    """Validation on create: defaults applied first and the generation set to 1 (PrepareForCreate),
+    then ObjectMeta (a namespaced kind: the namespace is required, so callers fill it in), then
+    the spec."""
     policy = apply_defaults(policy)
+    policy.metadata.generation = 1
     errs = names.validate_object_meta(
         policy.metadata, requires_namespace=True, name_fn=names.name_is_dns_subdomain
     )
     errs.extend(validate_spec(policy.spec))
-    return ValidationResult(errs, network_policy_warnings(policy))
+    return _result(errs, policy)
 
 
 def _old_cidrs(old: NetworkPolicy) -> tuple[str, ...]:
@@ -463,7 +496,11 @@ def validate_network_policy_update(new: NetworkPolicy, old: NetworkPolicy) -> Va
     As the API server does before validating, a missing ``uid`` is taken from ``old``, and so are
     ``creationTimestamp`` and ``generation``; a missing ``resourceVersion`` is taken from ``old``
     too, because NetworkPolicy allows unconditional updates. Invalid label values already in the
-    old pod selector, and CIDRs already in the old policy, stay allowed."""
+    old pod selector, and CIDRs already in the old policy (AllowCIDRsEvenIfInvalid: wherever they
+    stand in the new one), stay allowed.
+
+    The order is the API server's: ObjectMeta as on create (rest.BeforeUpdate's common fields, where
+    a name need only be a valid path segment), ObjectMeta's update rules, then the spec."""
     new = apply_defaults(new)
     old = apply_defaults(old)
     meta = new.metadata
@@ -475,8 +512,9 @@ def validate_network_policy_update(new: NetworkPolicy, old: NetworkPolicy) -> Va
     if not meta.resource_version:
         meta.resource_version = old.metadata.resource_version
     allow_invalid = bool(names.validate_label_selector(old.spec.pod_selector, "spec.podSelector"))
-    errs = names.validate_object_meta_update(meta, old.metadata)
+    errs = names.validate_object_meta(meta, requires_namespace=True, name_fn=names.name_is_path_segment)
+    errs.extend(names.validate_object_meta_update(meta, old.metadata))
     errs.extend(
         validate_spec(new.spec, allow_invalid_label_value=allow_invalid, valid_old_cidrs=_old_cidrs(old))
     )
-    return ValidationResult(errs, network_policy_warnings(new))
+    return _result(errs, new)

@@ -1,9 +1,9 @@
-"""The sandbox cluster: a Kubernetes-API-compatible server of our own over HTTPS on loopback.
-
-HTTP routes (api), object store (store), API-server semantics (registry, admission), workload →
-pod controller (controller), TLS and kubeconfig (tls), demo seed (seed), and ``Sandbox`` (server).
+"""The sandbox cluster: the upstream Kubernetes control plane (etcd, kube-apiserver,
+kube-controller-manager, kube-scheduler) with KWOK nodes, built from the Go module in
+``localcluster/`` (build), started as a child process (cluster), seeded with the demo (demo).
+No API behaviour of our own lives here.
 """
 
-from app.sandbox.server import Sandbox
+from app.sandbox.cluster import Sandbox, SandboxError
 
-__all__ = ["Sandbox"]
+__all__ = ["Sandbox", "SandboxError"]

@@ -124,15 +124,18 @@ def test_scenario2_client_range_with_host_bits_and_other_addresses() -> None:
     assert explain_json("default/busybox", "default/nginx", "80", PODS, SCENARIO2)["allowed"] is False
 
 
-def test_scenario2_validates_with_a_warning_about_the_ambiguous_cidr() -> None:
+def test_scenario2_as_printed_is_invalid_since_kubernetes_1_36() -> None:
+    """The reference's 10.0.0.1/24 has host bits set: lenient (a warning) up to 1.35, Invalid since
+    1.36 turned StrictIPCIDRValidation on; the API server says so, and so does validate."""
     proc = run("validate", "--json", SCENARIO2)
-    assert proc.returncode == 0
+    assert proc.returncode == 1
     [entry] = json.loads(proc.stdout)
-    assert entry["object"] == "default/access-nginx" and entry["valid"] is True
-    assert any("10.0.0.1/24" in w for w in entry["warnings"])
+    assert entry["object"] == "default/access-nginx" and entry["valid"] is False
+    [error] = entry["errors"]
+    assert error["field"] == "spec.ingress[0].from[2].ipBlock.cidr"
+    assert "must not have bits set beyond the prefix length" in error["message"]
     text = run("validate", SCENARIO2)
-    assert text.stdout.strip() == 'networkpolicy "default/access-nginx" is valid'
-    assert "Warning:" in text.stderr and "10.0.0.1/24" in text.stderr
+    assert 'spec.ingress[0].from[2].ipBlock.cidr: Invalid value: "10.0.0.1/24"' in text.stdout
 
 
 # --- scenario 3: busybox-policy -----------------------------------------------------------------

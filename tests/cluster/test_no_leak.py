@@ -43,8 +43,8 @@ def altered_kubeconfig(
     source: Path, target: Path, *, token: str | None = None, ca: bytes | None = None
 ) -> Path:
     config = yaml.safe_load(source.read_text())
-    if token is not None:
-        config["users"][0]["user"]["token"] = token
+    if token is not None:  # the token alone: a client certificate beside it would still be accepted
+        config["users"][0]["user"] = {"token": token}
     if ca is not None:
         config["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(ca).decode()
     target.write_text(yaml.safe_dump(config))

@@ -158,8 +158,16 @@ def test_scenario_2_allow_source_cidrs_for_an_internet_facing_service(page: Any,
     peer = add_peer(page, rule, "ipBlock")
     peer.get_by_label("cidr").fill("10.0.0.1/24")
     click(page, panel(page).get_by_role("button", name="Next"))
-    # 10.0.0.1/24 has host bits set: accepted, with the API server's warning.
-    assert "10.0.0.1/24" in panel(page).get_by_role("status").filter(has_text="Warnings").inner_text()
+    # The reference's 10.0.0.1/24 has host bits set: Invalid since Kubernetes 1.36 (strict CIDRs),
+    # shown at its field; the user corrects it to the network address.
+    cidrs = section(page, "Source").get_by_label("cidr")
+    bad = cidrs.nth(1)
+    assert bad.input_value() == "10.0.0.1/24" and bad.get_attribute("aria-invalid") == "true"
+    error_id = bad.get_attribute("aria-describedby")
+    assert "must not have bits set beyond the prefix length" in page.locator(f"#{error_id}").inner_text()
+    assert cidrs.nth(0).input_value() == "100.64.0.0/10"
+    bad.fill("10.0.0.0/24")
+    click(page, panel(page).get_by_role("button", name="Next"))
     with page.expect_navigation():
         panel(page).get_by_role("button", name="OK").click()
 
@@ -170,7 +178,7 @@ def test_scenario_2_allow_source_cidrs_for_an_internet_facing_service(page: Any,
                 "from": [
                     {"podSelector": {"matchLabels": {"app": "busybox"}}},
                     {"ipBlock": {"cidr": "100.64.0.0/10"}},
-                    {"ipBlock": {"cidr": "10.0.0.1/24"}},
+                    {"ipBlock": {"cidr": "10.0.0.0/24"}},
                 ]
             }
         ],

@@ -195,7 +195,7 @@ def test_annotation_keys_ignore_case_and_size_counts_bytes() -> None:
     [too_long] = names.validate_annotations({"k": "x" * limit}, "a")
     assert (too_long.type, too_long.message) == (
         "FieldValueTooLong",
-        "Too long: must have at most 262144 bytes",
+        "Too long: may not be more than 262144 bytes",
     )
     # two bytes per character in UTF-8
     assert names.validate_annotations({"k": "é" * (limit // 2)}, "a")
@@ -211,6 +211,14 @@ def test_object_meta_update_rules() -> None:
         ("metadata.resourceVersion", 'Invalid value: "": must be specified for an update'),
         ("metadata.generation", "Invalid value: 1: must not be decremented"),
     ]
+
+
+def test_path_segment_names() -> None:
+    """What the API server checks of every kind's name (rest.BeforeCreate/BeforeUpdate)."""
+    assert names.name_is_path_segment("web.example", False) == []
+    assert names.name_is_path_segment("..", False) == ["may not be '..'"]
+    assert names.name_is_path_segment("..", True) == []
+    assert names.name_is_path_segment("a/b%c", True) == ["may not contain '/'", "may not contain '%'"]
 
 
 def test_cluster_scoped_meta_forbids_a_namespace() -> None:
