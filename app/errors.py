@@ -145,7 +145,9 @@ class Forbidden(DomainError):
 
 
 class Unavailable(DomainError):
-    """The cluster's API server (or another dependency) cannot be reached."""
+    """The cluster's API server (or another dependency) cannot be reached; ``retry_after`` is
+    the wait in seconds the server asked for (Retry-After), when it asked."""
 
     status_code = 503
     reason = "ServiceUnavailable"
+    retry_after: float | None = None

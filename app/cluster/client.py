@@ -8,6 +8,7 @@ per-object model deserialization happens, objects stay plain JSON dicts (Network
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 
 # (connect, read) seconds for ordinary calls.
 CALL_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+# Retry-After: how often a throttled call is sent again, and the longest wait taken in-line.
+RETRY_AFTER_ATTEMPTS = 3
+RETRY_AFTER_MAX = 10.0
 # Minimum connection pool: every cached kind holds one watch open, calls need room besides.
 POOL_SIZE = 64
 
@@ -114,30 +118,45 @@ class Cluster:
         *,
         query: list[tuple[str, str]] | None = None,
         body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
         timeout: tuple[float, float] = CALL_TIMEOUT,  # (connect, read) seconds
     ) -> aiohttp.ClientResponse:
-        """Send a request; the open response on 2xx, else the mapped domain error."""
+        """Send a request; the open response on 2xx, else the mapped domain error.
+
+        As client-go does, a 429, or a 5xx that carries ``Retry-After``, is retried after the
+        wait the server asked for (at most ``RETRY_AFTER_ATTEMPTS`` times and
+        ``RETRY_AFTER_MAX`` seconds a wait): the server did not act on the request, so retrying
+        a write is safe. When the retries are spent the error keeps ``retry_after``.
+        """
         if self._api is None:
             raise Unavailable(f"{self._what}: {self.load_error or 'not configured'}")
-        headers = {"Accept": "application/json", "Content-Type": "application/json"}
-        with translated(self._what):
-            resp = await self._api.call_api(
-                path,
-                method,
-                query_params=list(query or []),
-                header_params=headers,
-                body=body,
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _request_timeout=aiohttp.ClientTimeout(sock_connect=timeout[0], sock_read=timeout[1]),
-            )
-            if resp.status >= 400:
+        sent = {"Accept": "application/json", "Content-Type": "application/json", **(headers or {})}
+        for attempt in range(RETRY_AFTER_ATTEMPTS + 1):
+            with translated(self._what):
+                resp = await self._api.call_api(
+                    path,
+                    method,
+                    query_params=list(query or []),
+                    header_params=dict(sent),
+                    body=body,
+                    auth_settings=["BearerToken"],
+                    _preload_content=False,
+                    _request_timeout=aiohttp.ClientTimeout(sock_connect=timeout[0], sock_read=timeout[1]),
+                )
+                if resp.status < 400:
+                    return resp
                 try:
                     data = await resp.read()
                 finally:
                     resp.release()
-                raise from_status(resp.status, data, what=self._what)
-        return resp
+            error = from_status(resp.status, data, what=self._what, retry_after=resp.headers.get("Retry-After"))
+            wait = error.retry_after if isinstance(error, Unavailable) else None
+            if wait is None or (resp.status != 429 and "Retry-After" not in resp.headers):
+                raise error
+            if attempt == RETRY_AFTER_ATTEMPTS or wait > RETRY_AFTER_MAX:
+                raise error
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
 
     async def _call(
         self,
@@ -146,8 +165,9 @@ class Cluster:
         *,
         query: list[tuple[str, str]] | None = None,
         body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[dict[str, Any], list[str]]:
-        resp = await self._open(method, path, query=query, body=body)
+        resp = await self._open(method, path, query=query, body=body, headers=headers)
         with translated(self._what):
             try:
                 data = await resp.read()

@@ -11,7 +11,9 @@ Policy (after kopf's ``clients/errors.py``):
   422 → Invalid, each ``details.causes[]`` becoming a ``FieldError(field, type=reason, ...)``
   whose ``message`` is the API server's own text; 400 → BadRequest; 401 → Unauthorized;
   403 → Forbidden; 410 → Expired (a Conflict: the watch or list continuation is too old);
-  5xx and 429 → Unavailable; anything else → BadRequest.
+  429 → TooManyRequests and 504 with a ResourceVersionTooLarge cause → TooLargeResourceVersion
+  (both Unavailable, carrying the server's Retry-After when it sent one); other 5xx →
+  Unavailable; anything else → BadRequest.
 * The API server's ``message`` is kept verbatim as the error's message (kubectl prints the same).
 * A server that cannot be reached (refused, reset, TLS failure, timeout, a broken kubeconfig)
   is Unavailable, its message naming the cluster.
@@ -51,6 +53,29 @@ class Expired(Conflict):
     reason = "Expired"
 
 
+class TooManyRequests(Unavailable):
+    """429: the API server's priority and fairness (or a proxy) throttles the console."""
+
+    reason = "TooManyRequests"
+
+
+class TooLargeResourceVersion(Unavailable):
+    """504 with cause ResourceVersionTooLarge: a list or watch from a version this API server
+    (behind a load balancer, one of several) has not seen yet; list again from scratch."""
+
+    reason = "Timeout"
+
+
+def retry_after_seconds(value: str | None, status: dict[str, Any] | None = None) -> float | None:
+    """The wait the server asked for: the ``Retry-After`` header (seconds), else the Status's
+    ``details.retryAfterSeconds``; None when it asked for none."""
+    if value and value.strip().isdigit():
+        return float(value.strip())
+    details = (status or {}).get("details")
+    seconds = details.get("retryAfterSeconds") if isinstance(details, dict) else None
+    return float(seconds) if isinstance(seconds, int | float) and seconds > 0 else None
+
+
 def parse_status(body: bytes | str | None) -> dict[str, Any]:
     """The ``Status`` object in a response body, or ``{}`` when the body is not one."""
     if not body:
@@ -80,8 +105,11 @@ def cause_to_field_error(cause: dict[str, Any]) -> FieldError:
     return FieldError(str(cause.get("field") or ""), reason, detail)
 
 
-def from_status(status: int, body: bytes | str | None, *, what: str = "") -> DomainError:
-    """The domain error for an API server answer with HTTP ``status`` and a Status ``body``."""
+def from_status(
+    status: int, body: bytes | str | None, *, what: str = "", retry_after: str | None = None
+) -> DomainError:
+    """The domain error for an API server answer with HTTP ``status`` and a Status ``body``
+    (``retry_after``: the answer's Retry-After header)."""
     data = parse_status(body)
     message = str(data.get("message") or "").strip() or f"{what or 'request'}: HTTP {status}"
     reason = str(data.get("reason") or "")
@@ -103,9 +131,20 @@ def from_status(status: int, body: bytes | str | None, *, what: str = "") -> Dom
         )
     if status == 403:
         return Forbidden(message)
-    if status >= 500 or status == 429:
-        return Unavailable(f"{what}: {message}" if what else message)
+    if status == 429 or status >= 500:
+        text = f"{what}: {message}" if what else message
+        error: Unavailable = TooManyRequests(text) if status == 429 else Unavailable(text)
+        if status == 504 and _has_cause(data, "ResourceVersionTooLarge"):
+            error = TooLargeResourceVersion(text)
+        error.retry_after = retry_after_seconds(retry_after, data)
+        return error
     return BadRequest(message)
+
+
+def _has_cause(status: dict[str, Any], reason: str) -> bool:
+    details = status.get("details")
+    causes = details.get("causes") if isinstance(details, dict) else None
+    return any(isinstance(c, dict) and c.get("reason") == reason for c in causes or [])
 
 
 def map_exception(exc: BaseException, *, what: str = "") -> DomainError | None:

@@ -8,7 +8,15 @@ import pytest
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from app.cluster.client import parse_warnings
-from app.cluster.errors import Expired, cause_to_field_error, from_status, map_exception, translated
+from app.cluster.errors import (
+    Expired,
+    TooLargeResourceVersion,
+    TooManyRequests,
+    cause_to_field_error,
+    from_status,
+    map_exception,
+    translated,
+)
 from app.cluster.resources import resource
 from app.errors import (
     AlreadyExists,
@@ -61,7 +69,7 @@ def status(code: int, reason: str, message: str) -> str:
         (401, "Unauthorized", Unavailable),  # the cluster refused the console's own credentials
         (403, "Forbidden", Forbidden),
         (405, "MethodNotAllowed", BadRequest),
-        (429, "TooManyRequests", Unavailable),
+        (429, "TooManyRequests", TooManyRequests),
         (500, "InternalError", Unavailable),
         (503, "ServiceUnavailable", Unavailable),
     ],
@@ -70,6 +78,19 @@ def test_status_codes_map_to_domain_errors(code: int, reason: str, expected: typ
     err = from_status(code, status(code, reason, f"the {reason} message"))
     assert type(err) is expected
     assert "the " + reason + " message" in err.message
+
+
+def test_throttling_and_too_large_versions_carry_the_wait_asked_for() -> None:
+    throttled = from_status(429, status(429, "TooManyRequests", "slow down"), retry_after="3")
+    assert isinstance(throttled, TooManyRequests) and isinstance(throttled, Unavailable)
+    assert throttled.retry_after == 3.0
+    body = json.loads(status(504, "Timeout", "Too large resource version: 999, current: 10"))
+    body["details"] = {"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                       "retryAfterSeconds": 1}
+    too_large = from_status(504, json.dumps(body))
+    assert isinstance(too_large, TooLargeResourceVersion) and too_large.retry_after == 1.0
+    assert type(from_status(504, status(504, "Timeout", "x"))) is Unavailable
+    assert from_status(503, status(503, "ServiceUnavailable", "x")).retry_after is None
 
 
 def test_already_exists_is_not_a_conflict_subclass_confusion() -> None:
