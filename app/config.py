@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     in_cluster: bool = False
     sandbox: bool = False
     sandbox_port: int = 6443
+    # Only these namespaces (comma-separated): for a console whose RBAC grants it some namespaces
+    # and not the whole cluster, the cache lists and watches each kind in each of them.
+    namespaces: str = ""
 
     secret_key: str = "development-only-secret-key"
 
@@ -61,6 +64,14 @@ class Settings(BaseSettings):
     api_rate_per_second: float = 10.0
     api_rate_burst: int = 60
 
+    # Per-user authority (app/editing/authority.py): with `impersonate`, every write made for a
+    # signed-in person carries Impersonate-User (the username) and one Impersonate-Group per
+    # group the templates give: `{team}` is the person's team, a template with `{role}` gives one
+    # group per role. The console's own account then needs the `impersonate` verb on users and
+    # groups. Env: NETPOL_IMPERSONATE_GROUPS='["netpol:team:{team}", "netpol:role:{role}"]'.
+    impersonate: bool = False
+    impersonate_groups: list[str] = ["netpol:team:{team}", "netpol:role:{role}"]
+
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.database_url:
@@ -68,6 +79,10 @@ class Settings(BaseSettings):
         if self.env != "development" and self.secret_key == "development-only-secret-key":
             raise ValueError("NETPOL_SECRET_KEY must be set outside development")
         return self
+
+    @property
+    def namespace_list(self) -> list[str]:
+        return [n.strip() for n in self.namespaces.split(",") if n.strip()]
 
     @property
     def sandbox_dir(self) -> Path:

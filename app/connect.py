@@ -60,10 +60,11 @@ async def connect(settings: Settings) -> Connections:
         sandbox = Sandbox(settings.sandbox_dir, port=settings.sandbox_port)
         await sandbox.start()
         source = ClusterSource("sandbox", sandbox.kubeconfig_path, "sandbox")
+    namespaces = tuple(settings.namespace_list)
     if source.kind == "in-cluster":
-        registry = ClusterRegistry.in_cluster()
+        registry = ClusterRegistry.in_cluster(namespaces=namespaces)
     else:
         assert source.kubeconfig is not None
-        registry = await ClusterRegistry.from_kubeconfig(source.kubeconfig, source.context)
+        registry = await ClusterRegistry.from_kubeconfig(source.kubeconfig, source.context, namespaces=namespaces)
     await registry.start()
     return Connections(registry, sandbox, source)

@@ -110,6 +110,11 @@ class Conflict(DomainError):
     reason = "Conflict"
 
 
+class BeingDeleted(Conflict):
+    """A change to an object whose deletion has begun (``metadata.deletionTimestamp``): it only
+    waits for its finalizers, and an edit would be lost with it."""
+
+
 class Invalid(DomainError):
     """An object that fails validation; ``causes`` name each field."""
 

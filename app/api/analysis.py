@@ -22,6 +22,8 @@ def _port(value: int | str) -> int | str:
     return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
+# What an answer about connections is computed from.
+ANALYSIS_KINDS = ("namespaces", "pods", "networkpolicies")
 MATRIX_LIMIT = 500  # pods of one namespace: 250,000 cells
 
 
@@ -33,7 +35,7 @@ MATRIX_LIMIT = 500  # pods of one namespace: 250,000 cells
 async def connectivity(
     request: Request, cluster: str, body: ConnectivityQuery, caller: CallerDep
 ) -> ConnectivityAnswer:
-    c = await synced(request, cluster)
+    c = await synced(request, cluster, *ANALYSIS_KINDS)
     verdict = analysis.explain(c, body.from_, body.to, _port(body.port), body.protocol)
     return ConnectivityAnswer(allowed=verdict.allowed, explanation=verdict.lines(), details=verdict.as_dict())
 
@@ -51,7 +53,7 @@ async def reachability(
     port: PortQuery,
     protocol: ProtocolQuery = "TCP",
 ) -> MatrixAnswer:
-    c = await synced(request, cluster)
+    c = await synced(request, cluster, *ANALYSIS_KINDS)
     require_namespace(c, namespace)
     pods = len(c.cache.list("pods", namespace))
     if pods > MATRIX_LIMIT:

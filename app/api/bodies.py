@@ -8,7 +8,6 @@ for the form model.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import yaml
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 
 from app.errors import BadRequest, FieldError, Invalid
 from app.policies.form import PolicyForm
-from app.policies.model import NetworkPolicy, load_yaml_documents
+from app.policies.model import NetworkPolicy, load_json, load_yaml_documents
 from app.policies.validation import QUALIFIED_KIND
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -82,7 +81,7 @@ async def read_documents(request: Request, *, many: bool = False) -> list[Any]:
             raise BadRequest("the YAML body holds several documents; send one")
         return docs
     try:
-        return [json.loads(text)]
+        return [load_json(text)]
     except ValueError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
 

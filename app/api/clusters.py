@@ -12,6 +12,7 @@ from app.api.common import cluster_of, require_namespace, synced
 from app.api.paging import ContinueQuery, LimitQuery
 from app.api.schemas import ClusterDetail, ClusterInfo, ClusterList, ListMeta, ObjectList, WorkloadKind
 from app.cluster import WORKLOAD_KINDS
+from app.cluster.resources import resource
 from app.policies.selectors import parse_label_selector, requirements_match
 from app.policies.workloads import labels_of
 
@@ -23,12 +24,13 @@ SelectorQuery = Annotated[str, Query(description="e.g. `app=web,tier in (a,b)`")
 
 def _info(cluster: Any) -> dict[str, Any]:
     readiness = cluster.cache.readiness()
-    count = readiness["kinds"].get("networkpolicies", {}).get("objects") if readiness["ready"] else None
+    count = len(cluster.cache.network_policies()) if cluster.cache.readable("networkpolicies") else None
     return {
         "name": cluster.name,
         "ready": readiness["ready"],
         "state": readiness["state"],
         "error": readiness["error"],
+        "forbidden": readiness["forbidden"],
         "networkPolicies": count,
         "kinds": readiness["kinds"],
     }
@@ -67,7 +69,7 @@ async def list_namespaces(
     limit: LimitQuery = None,
     continue_: ContinueQuery = None,
 ) -> ObjectList:
-    c = await synced(request, cluster)
+    c = await synced(request, cluster, "namespaces")
     return _page(c.cache.list("namespaces"), f"{cluster}/namespaces", limit, continue_)
 
 
@@ -85,10 +87,11 @@ async def list_workloads(
     limit: LimitQuery = None,
     continue_: ContinueQuery = None,
 ) -> ObjectList:
-    c = await synced(request, cluster)
+    kinds = [kind] if kind else list(WORKLOAD_KINDS)
+    c = await synced(request, cluster, "namespaces", *(resource(k).plural for k in kinds))
     require_namespace(c, namespace)
     objects: list[dict[str, Any]] = []
-    for k in [kind] if kind else WORKLOAD_KINDS:
+    for k in kinds:
         # the cache keeps the API server's list items, which may lack kind: add it
         objects.extend({"kind": k, **o} if "kind" not in o else o for o in c.cache.list(k, namespace))
     return _page(objects, f"{cluster}/{namespace}/workloads/{kind or ''}", limit, continue_)
@@ -108,7 +111,7 @@ async def list_pods(
     limit: LimitQuery = None,
     continue_: ContinueQuery = None,
 ) -> ObjectList:
-    c = await synced(request, cluster)
+    c = await synced(request, cluster, "namespaces", "pods")
     require_namespace(c, namespace)
     reqs = parse_label_selector(labelSelector)
     pods = [p for p in c.cache.list("pods", namespace) if requirements_match(reqs, labels_of(p))]

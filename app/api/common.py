@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request
 
 from app.api.schemas import PolicyAnswer
-from app.errors import NotFound, Unavailable
+from app.errors import Forbidden, NotFound, Unavailable
 from app.policies.form import FormUnsupported, policy_to_form
 from app.policies.model import NetworkPolicy
 
@@ -19,9 +19,11 @@ def cluster_of(request: Request, name: str) -> Any:
     return request.app.state.clusters.get(name)
 
 
-async def synced(request: Request, name: str) -> Any:
+async def synced(request: Request, name: str, *kinds: str) -> Any:
     """The named cluster, once its cache is synced; 503 when it cannot be (reads come from the
-    cache, and a cache that lost its API server must not pass for an empty cluster)."""
+    cache, and a cache that lost its API server must not pass for an empty cluster). A kind of
+    ``kinds`` the console may not list or watch there is 403 with the API server's words; kinds
+    a route does not need never stand in its way."""
     cluster = cluster_of(request, name)
     cache = cluster.cache
     if not cache.ready and cache.state != "error":
@@ -29,6 +31,10 @@ async def synced(request: Request, name: str) -> Any:
     if not cache.ready:
         error = cache.readiness().get("error") or cache.state
         raise Unavailable(f"cluster {name!r} cannot be read right now: {error}")
+    unreadable = cache.unreadable()
+    for kind in kinds:
+        if kind in unreadable:
+            raise Forbidden(f"the console may not read {kind} in cluster {name!r}: {unreadable[kind]}")
     return cluster
 
 

@@ -19,6 +19,7 @@ from app.api.common import etag, if_match, policy_answer, require_namespace, syn
 from app.api.paging import ContinueQuery, LimitQuery
 from app.api.schemas import ListMeta, PolicyAnswer, PolicyList, ValidationAnswer, ValidationResult
 from app.editing import service as editing
+from app.editing.authority import impersonation
 from app.errors import BadRequest, Invalid, NotFound
 from app.policies.model import NetworkPolicy
 from app.policies.validation import validate_network_policy
@@ -40,7 +41,12 @@ async def _read_policy(request: Request) -> NetworkPolicy:
 def _writer(request: Request, caller: Caller) -> editing.Writer:
     """The editing service authorizes (operator role, whitelist gate for API writes when the admin
     turned it on) and records every real write in the audit log with ``via="api"``."""
-    return editing.Writer(user=caller.user, via="api", sessions=request.app.state.sessions)
+    return editing.Writer(
+        user=caller.user,
+        via="api",
+        sessions=request.app.state.sessions,
+        as_user=impersonation(request.app.state.settings, caller.user),
+    )
 
 
 @router.get(BASE, response_model=PolicyList, summary="NetworkPolicies of a namespace")
@@ -52,7 +58,7 @@ async def list_policies(
     limit: LimitQuery = None,
     continue_: ContinueQuery = None,
 ) -> PolicyList:
-    c = await synced(request, cluster)
+    c = await synced(request, cluster, "namespaces", "networkpolicies")
     require_namespace(c, namespace)
     items, more = paging.page(
         c.cache.network_policies(namespace),
@@ -73,7 +79,7 @@ async def list_policies(
 async def get_policy(
     request: Request, response: Response, cluster: str, namespace: str, name: str, caller: CallerDep
 ) -> PolicyAnswer:
-    c = await synced(request, cluster)
+    c = await synced(request, cluster, "namespaces", "networkpolicies")
     policy = c.cache.network_policy(namespace, name)
     if policy is None:
         raise NotFound(f'networkpolicies.networking.k8s.io "{name}" not found')
@@ -98,7 +104,7 @@ async def create_policy(
     caller: WriterDep,
     dry_run: DryRunQuery = False,
 ) -> PolicyAnswer:
-    c = await synced(request, cluster)
+    c = await synced(request, cluster, "namespaces", "networkpolicies")
     policy = bodies.place(await _read_policy(request), namespace)
     require_namespace(c, namespace)
 
@@ -127,7 +133,7 @@ async def replace_policy(
     caller: WriterDep,
     dry_run: DryRunQuery = False,
 ) -> PolicyAnswer:
-    c = await synced(request, cluster)
+    c = await synced(request, cluster, "namespaces", "networkpolicies")
     policy = bodies.place(await _read_policy(request), namespace, name)
     wanted = if_match(request)
     if wanted is not None:
@@ -153,7 +159,7 @@ async def replace_policy(
 async def delete_policy(
     request: Request, cluster: str, namespace: str, name: str, caller: WriterDep
 ) -> Response:
-    c = await synced(request, cluster)
+    c = await synced(request, cluster, "namespaces", "networkpolicies")
     await editing.delete(
         c, namespace, name, writer=_writer(request, caller), resource_version=if_match(request)
     )

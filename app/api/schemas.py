@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]
 
@@ -32,9 +32,16 @@ class ObjectList(_Out):
 
 class ClusterInfo(_Out):
     name: str
-    ready: bool = Field(description="Whether the console's watch-fed cache of the cluster is synced.")
+    ready: bool = Field(
+        description="Whether the console's watch-fed cache of the cluster is synced (every kind the "
+        "console may read is; see `forbidden` for the kinds it may not)."
+    )
     state: str = Field(description="ready, syncing, error or stopped")
     error: str | None = None
+    forbidden: dict[str, str] = Field(
+        default_factory=dict,
+        description="Kinds the console may not list or watch in this cluster, with the API server's message.",
+    )
     networkPolicies: int | None = Field(None, description="How many NetworkPolicies the cluster holds.")
 
 
@@ -43,7 +50,11 @@ class ClusterList(_Out):
 
 
 class ClusterDetail(ClusterInfo):
-    kinds: dict[str, dict[str, Any]] = Field(description="The cache's state per kind.")
+    kinds: dict[str, dict[str, Any]] = Field(
+        description="The cache's state per watched scope (a kind, or a kind in one namespace): state, "
+        "objects, error, verb (list or watch, when forbidden or failing) and staleSeconds (since the "
+        "last list, event or bookmark)."
+    )
     terway: dict[str, Any] | None = Field(None, description="The Terway ConfigMap's policy settings.")
 
 
@@ -57,6 +68,14 @@ class PolicyAnswer(_Out):
     formUnsupported: str | None = Field(None, description="Why there is no form view.")
     warnings: list[str] = Field(default_factory=list)
     dryRun: bool = False
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Whether the policy is being deleted: `object.metadata.deletionTimestamp` is set and "
+        "it waits for its finalizers (`object.metadata.finalizers`); it can no longer be replaced or deleted."
+    )
+    @property
+    def terminating(self) -> bool:
+        return bool((self.object.get("metadata") or {}).get("deletionTimestamp"))
 
 
 class PolicyList(_Out):

@@ -1,15 +1,28 @@
 """A watch-fed, in-memory copy of the objects the console shows, one per cluster.
 
-For every cached kind a task lists (in pages) and then watches from the list's resourceVersion;
-a 410 Expired re-lists at once; a lost API server is retried with capped exponential backoff
-(0.2 s doubling to 5 s, reset by a successful list) and every failure re-lists, so the copy is
-whole again after the server comes back. Objects are kept as the API server's JSON dicts in
-``{namespace: {name: object}}`` indexes (cluster-scoped kinds under namespace ``""``), so an event
-costs O(1) and a namespace's objects are found without a scan; NetworkPolicies are also kept
-parsed. Returned dicts are shared with the cache: callers must not mutate them.
+For every cached scope (a kind, cluster-wide; or, with ``namespaces`` given, a kind in each of those
+namespaces) a task lists (in pages) and then watches from the list's resourceVersion, as
+client-go's reflector does:
 
-Change notification: ``version`` grows by one with each change (an event, or a completed
-re-list); ``await wait_changed(since, timeout)`` returns as soon as it passes ``since``.
+* a failed list or watch, a 410 Expired (the relist it forces) and a 504 ResourceVersionTooLarge
+  wait an exponential backoff with jitter (0.8 s doubling to 30 s, up to twice that with jitter)
+  before listing again; the backoff resets only after a watch has stayed up for ``reset_after``
+  seconds, so a server that keeps failing is not hammered;
+* a 429 waits at least the Retry-After the server asked for;
+* a 403 marks the scope ``forbidden`` (which verb, the API server's message) and is retried with
+  its own, slower backoff (up to 5 minutes); every other kind keeps working. The cache counts as
+  ``ready`` once every scope is either synced or forbidden;
+* bookmarks (``allowWatchBookmarks``) move the resourceVersion on without objects; every event or
+  bookmark marks the scope fresh, and ``readiness()`` reports each scope's staleness (seconds
+  since the last list, event or bookmark).
+
+Objects are kept as the API server's JSON dicts in ``{namespace: {name: object}}`` indexes per
+scope (cluster-scoped kinds under namespace ``""``), so an event costs O(1) and a namespace's
+objects are found without a scan; NetworkPolicies are also kept parsed. Returned dicts are shared
+with the cache: callers must not mutate them.
+
+Change notification: ``version`` grows by one with each change (an event, a state change, or a
+completed re-list); ``await wait_changed(since, timeout)`` returns as soon as it passes ``since``.
 """
 
 from __future__ import annotations
@@ -19,12 +32,13 @@ import builtins
 import contextlib
 import logging
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app.cluster.errors import Expired
+from app.cluster.errors import Expired, TooLargeResourceVersion
 from app.cluster.resources import Resource, resource
-from app.errors import BadRequest, DomainError
+from app.errors import BadRequest, DomainError, Forbidden, Unavailable
 from app.policies.model import NetworkPolicy
 
 if TYPE_CHECKING:
@@ -36,8 +50,22 @@ TERWAY_NAMESPACE = "kube-system"
 TERWAY_CONFIGMAP = "eni-config"
 TERWAY_DAEMONSETS = ("terway-eniip", "terway-eni")
 
-# Kind states, as readiness() reports them.
-SYNCING, READY, ERROR, STOPPED = "syncing", "ready", "error", "stopped"
+# Scope states, as readiness() reports them.
+SYNCING, READY, ERROR, FORBIDDEN, STOPPED = "syncing", "ready", "error", "forbidden", "stopped"
+SETTLED = (READY, FORBIDDEN)
+
+CACHED_KINDS = (
+    "namespaces",
+    "nodes",
+    "pods",
+    "services",
+    "deployments",
+    "statefulsets",
+    "daemonsets",
+    "jobs",
+    "cronjobs",
+    "networkpolicies",
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +78,10 @@ class CacheScope:
     name: str | None = None
 
     @property
+    def kind(self) -> str:
+        return self.resource.plural
+
+    @property
     def field_selector(self) -> str | None:
         return f"metadata.name={self.name}" if self.name else None
 
@@ -57,27 +89,53 @@ class CacheScope:
         return self.name is None or (obj.get("metadata") or {}).get("name") == self.name
 
 
-SCOPES: tuple[CacheScope, ...] = tuple(
-    CacheScope(plural, resource(plural))
-    for plural in (
-        "namespaces",
-        "nodes",
-        "pods",
-        "services",
-        "deployments",
-        "statefulsets",
-        "daemonsets",
-        "jobs",
-        "cronjobs",
-        "networkpolicies",
-    )
-) + (CacheScope("configmaps", resource("configmaps"), TERWAY_NAMESPACE, TERWAY_CONFIGMAP),)
+def scopes(namespaces: Iterable[str] | None = None) -> tuple[CacheScope, ...]:
+    """The scopes a cache watches: every kind cluster-wide; with ``namespaces``, the namespaced
+    kinds in each of them and those Namespace objects by name (what a console allowed only some
+    namespaces can list and watch). The Terway ConfigMap is always watched by name."""
+    terway = CacheScope("configmaps", resource("configmaps"), TERWAY_NAMESPACE, TERWAY_CONFIGMAP)
+    if not namespaces:
+        return tuple(CacheScope(kind, resource(kind)) for kind in CACHED_KINDS) + (terway,)
+    chosen = list(dict.fromkeys(namespaces))
+    out: list[CacheScope] = []
+    for kind in CACHED_KINDS:
+        res = resource(kind)
+        if kind == "namespaces":
+            out += [CacheScope(f"namespaces/{ns}", res, None, ns) for ns in chosen]
+        elif not res.namespaced:
+            out.append(CacheScope(kind, res))
+        else:
+            out += [CacheScope(f"{kind}@{ns}", res, ns) for ns in chosen]
+    return (*out, terway)
+
+
+SCOPES = scopes()
+
+
+class Backoff:
+    """client-go's exponential backoff for its reflector: ``initial`` doubling to ``cap``, each
+    wait stretched by up to ``jitter`` times itself, reset on demand (after a healthy watch)."""
+
+    def __init__(self, initial: float = 0.8, cap: float = 30.0, jitter: float = 1.0) -> None:
+        self.initial, self.cap, self.jitter = initial, cap, jitter
+        self._next = initial
+
+    def reset(self) -> None:
+        self._next = self.initial
+
+    def step(self) -> float:
+        """The next wait (and doubles the one after)."""
+        base = self._next
+        self._next = min(self._next * 2, self.cap)
+        return base + random.uniform(0, base * self.jitter)
 
 
 @dataclass
-class _KindState:
+class _ScopeState:
     state: str = STOPPED
     error: str | None = None
+    verb: str | None = None  # with FORBIDDEN or ERROR: "list" or "watch"
+    fresh_at: float | None = None  # loop time of the last list, event or bookmark
     objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -88,43 +146,63 @@ class ClusterCache:
         self,
         cluster: Cluster,
         *,
+        namespaces: Iterable[str] | None = None,
         page_size: int = 500,
         watch_timeout: int = 300,
-        backoff: tuple[float, float] = (0.2, 5.0),
+        backoff: tuple[float, float] = (0.8, 30.0),
+        forbidden_backoff: tuple[float, float] = (5.0, 300.0),
+        reset_after: float = 60.0,
     ) -> None:
         self._cluster = cluster
+        self.scopes = scopes(namespaces)
+        self.namespaces = tuple(dict.fromkeys(namespaces or ()))
         self._page_size = page_size
         self._watch_timeout = watch_timeout
-        self._backoff_min, self._backoff_max = backoff
-        self._kinds: dict[str, _KindState] = {s.key: _KindState() for s in SCOPES}
+        self._backoff = backoff
+        self._forbidden_backoff = forbidden_backoff
+        self._reset_after = reset_after
+        self._scopes: dict[str, _ScopeState] = {s.key: _ScopeState() for s in self.scopes}
+        self._of_kind: dict[str, list[CacheScope]] = {}
+        for scope in self.scopes:
+            self._of_kind.setdefault(scope.kind, []).append(scope)
         self._policies: dict[str, dict[str, NetworkPolicy]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.version = 0
-        self._kind_versions: dict[str, int] = {s.key: 0 for s in SCOPES}
+        self._kind_versions: dict[str, int] = dict.fromkeys(self._of_kind, 0)
         self._changed = asyncio.Event()
         self._ready = asyncio.Event()
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _state(self, kind: str) -> _KindState:
-        key = kind if kind in self._kinds else resource(kind).plural
-        if key not in self._kinds:
+    def _kind(self, kind: str) -> str:
+        plural = kind if kind in self._of_kind else resource(kind).plural
+        if plural not in self._of_kind:
             raise BadRequest(f"{kind!r} is not cached")
-        return self._kinds[key]
+        return plural
+
+    def _states(self, kind: str) -> list[_ScopeState]:
+        return [self._scopes[s.key] for s in self._of_kind[self._kind(kind)]]
 
     def list(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
         """Cached objects of a kind ("pods" or "Pod"), in one namespace or all of them."""
-        objects = self._state(kind).objects
-        if namespace is not None:
-            return list(objects.get(namespace, {}).values())
-        return [obj for bucket in objects.values() for obj in bucket.values()]
+        out: list[dict[str, Any]] = []
+        for state in self._states(kind):
+            if namespace is not None:
+                out.extend(state.objects.get(namespace, {}).values())
+            else:
+                out.extend(obj for bucket in state.objects.values() for obj in bucket.values())
+        return out
 
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
-        return self._state(kind).objects.get(namespace or "", {}).get(name)
+        for state in self._states(kind):
+            found = state.objects.get(namespace or "", {}).get(name)
+            if found is not None:
+                return found
+        return None
 
     def namespaces_of(self, kind: str) -> builtins.list[str]:
         """Namespaces holding at least one cached object of the kind."""
-        return [ns for ns, bucket in self._state(kind).objects.items() if bucket]
+        return [ns for state in self._states(kind) for ns, bucket in state.objects.items() if bucket]
 
     def network_policies(self, namespace: str | None = None) -> builtins.list[NetworkPolicy]:
         if namespace is not None:
@@ -150,40 +228,59 @@ class ClusterCache:
 
     @property
     def ready(self) -> bool:
-        return all(k.state == READY for k in self._kinds.values())
+        """Every scope is synced or known to be forbidden: what can be read, is."""
+        return all(k.state in SETTLED for k in self._scopes.values())
 
     @property
     def state(self) -> str:
-        states = {k.state for k in self._kinds.values()}
+        states = {k.state for k in self._scopes.values()}
         for candidate in (STOPPED, ERROR, SYNCING):
             if candidate in states:
                 return candidate
         return READY
 
+    def readable(self, kind: str) -> bool:
+        """Every scope of the kind is synced (none forbidden, failing or syncing)."""
+        return all(state.state == READY for state in self._states(kind))
+
+    def unreadable(self) -> dict[str, str]:
+        """``{kind: why}`` for each kind with a scope the console may not list or watch."""
+        out: dict[str, str] = {}
+        for scope in self.scopes:
+            state = self._scopes[scope.key]
+            if state.state == FORBIDDEN and scope.kind not in out:
+                out[scope.kind] = state.error or "forbidden"
+        return out
+
     def readiness(self) -> dict[str, Any]:
-        """``{"ready", "state", "kinds": {kind: {"state", "objects", "error"}}, "error"}``."""
+        """``{"ready", "state", "kinds": {scope: {"state", "objects", "error", "verb",
+        "staleSeconds"}}, "forbidden": {kind: message}, "error"}``."""
+        now = _now()
         kinds = {
             key: {
                 "state": k.state,
                 "objects": sum(len(bucket) for bucket in k.objects.values()),
                 "error": k.error,
+                "verb": k.verb,
+                "staleSeconds": round(now - k.fresh_at, 1) if k.fresh_at is not None and now else None,
             }
-            for key, k in self._kinds.items()
+            for key, k in self._scopes.items()
         }
-        errors = sorted({k.error for k in self._kinds.values() if k.error})
+        errors = sorted({k.error for k in self._scopes.values() if k.error and k.state == ERROR})
         return {
             "ready": self.ready,
             "state": self.state,
             "kinds": kinds,
+            "forbidden": self.unreadable(),
             "error": "; ".join(errors) if errors else None,
         }
 
     def kind_version(self, kind: str) -> int:
         """The ``version`` at this kind's last change (0: never)."""
-        return self._kind_versions[kind if kind in self._kind_versions else resource(kind).plural]
+        return self._kind_versions[self._kind(kind)]
 
     async def wait_ready(self, timeout: float) -> bool:
-        """Wait until every kind is synced; False when ``timeout`` seconds pass first."""
+        """Wait until every scope is synced or forbidden; False when ``timeout`` seconds pass first."""
         if self.ready:
             return True
         with contextlib.suppress(TimeoutError):
@@ -199,22 +296,22 @@ class ClusterCache:
             await asyncio.wait_for(event.wait(), timeout)
         return self.version
 
-    def _bump(self, key: str) -> None:
+    def _bump(self, scope: CacheScope) -> None:
         self.version += 1
-        self._kind_versions[key] = self.version
+        self._kind_versions[scope.kind] = self.version
         event, self._changed = self._changed, asyncio.Event()
         event.set()
 
-    def _set_state(self, key: str, state: str, error: str | None = None) -> None:
-        kind = self._kinds[key]
-        if kind.state == state and kind.error == error:
+    def _set_state(self, scope: CacheScope, state: str, error: str | None = None, verb: str | None = None) -> None:
+        kind = self._scopes[scope.key]
+        if (kind.state, kind.error, kind.verb) == (state, error, verb):
             return
-        kind.state, kind.error = state, error
+        kind.state, kind.error, kind.verb = state, error, verb
         if self.ready:
             self._ready.set()
         else:
             self._ready.clear()
-        self._bump(key)
+        self._bump(scope)
 
     # -- running -----------------------------------------------------------------------------
 
@@ -223,15 +320,15 @@ class ClusterCache:
         return any(not t.done() for t in self._tasks)
 
     async def start(self) -> None:
-        """Start one list-and-watch task per kind; returns at once (see ``wait_ready``)."""
+        """Start one list-and-watch task per scope; returns at once (see ``wait_ready``)."""
         if self.running:
             return
         if not self._cluster.usable:
-            for scope in SCOPES:
-                self._set_state(scope.key, ERROR, self._cluster.load_error or "not configured")
+            for scope in self.scopes:
+                self._set_state(scope, ERROR, self._cluster.load_error or "not configured")
             return
-        for scope in SCOPES:
-            self._set_state(scope.key, SYNCING)
+        for scope in self.scopes:
+            self._set_state(scope, SYNCING)
             task = asyncio.create_task(self._run(scope), name=f"cache:{self._cluster.name}:{scope.key}")
             self._tasks.append(task)
 
@@ -243,18 +340,22 @@ class ClusterCache:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if tasks:
-            for scope in SCOPES:
-                self._set_state(scope.key, STOPPED)
+            for scope in self.scopes:
+                self._set_state(scope, STOPPED)
 
     async def _run(self, scope: CacheScope) -> None:
+        """List, then watch from the list's version; on any failure wait the backoff, list again."""
         loop = asyncio.get_running_loop()
-        delay = self._backoff_min
-        rv, listed = "", False
+        backoff, slow = Backoff(*self._backoff), Backoff(*self._forbidden_backoff)
+        rv, listed, verb = "", False, "list"
         while True:
             try:
                 if not listed:
+                    verb = "list"
                     rv = await self._relist(scope)
-                    listed, delay = True, self._backoff_min
+                    listed = True
+                    slow.reset()
+                verb = "watch"
                 started, events = loop.time(), 0
                 async for event in self._cluster.watch(
                     scope.resource,
@@ -265,22 +366,32 @@ class ClusterCache:
                 ):
                     events += 1
                     rv = self._apply(scope, event) or rv
-                # The server ended the watch (its timeout, or it is going away): resume from rv,
-                # pausing when it ends at once so a misbehaving server is not hammered.
-                if events == 0 and loop.time() - started < 1.0:
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self._backoff_max)
-            except Expired:
+                    if loop.time() - started >= self._reset_after:
+                        backoff.reset()
+                # The server ended the watch (its timeout, or it is going away): resume from rv at
+                # once after a healthy watch; after one that ended at once, wait first.
+                if loop.time() - started >= self._reset_after:
+                    backoff.reset()
+                elif events == 0 and loop.time() - started < 1.0:
+                    await asyncio.sleep(backoff.step())
+            except (Expired, TooLargeResourceVersion) as exc:
+                # The version is gone (compacted) or not yet here (another server): list again,
+                # rate-limited like every relist.
                 listed = False
+                await asyncio.sleep(max(backoff.step(), getattr(exc, "retry_after", None) or 0))
             except asyncio.CancelledError:
                 raise
+            except Forbidden as exc:
+                self._set_state(scope, FORBIDDEN, exc.message, verb)
+                listed = False
+                await asyncio.sleep(slow.step())
             except Exception as exc:  # a background task: report every failure, never die
                 if not isinstance(exc, DomainError):
                     log.exception("cache %s/%s failed", self._cluster.name, scope.key)
-                self._set_state(scope.key, ERROR, str(exc) or exc.__class__.__name__)
+                self._set_state(scope, ERROR, str(exc) or exc.__class__.__name__, verb)
                 listed = False
-                await asyncio.sleep(delay + random.uniform(0, delay / 10))
-                delay = min(delay * 2, self._backoff_max)
+                asked = exc.retry_after if isinstance(exc, Unavailable) else None
+                await asyncio.sleep(max(backoff.step(), asked or 0))
 
     async def _relist(self, scope: CacheScope) -> str:
         objects: dict[str, dict[str, dict[str, Any]]] = {}
@@ -303,24 +414,31 @@ class ClusterCache:
             token = meta.get("continue") or None
             if not token:
                 break
-        self._kinds[scope.key].objects = objects
-        if scope.key == "networkpolicies":
-            self._policies = {
-                ns: {name: p for name, obj in bucket.items() if (p := _parse(obj)) is not None}
-                for ns, bucket in objects.items()
-            }
-        self._kinds[scope.key].state = SYNCING  # force the READY transition below to notify
-        self._set_state(scope.key, READY)
+        state = self._scopes[scope.key]
+        if scope.kind == "networkpolicies":
+            # This scope's namespaces are replaced; other scopes' stay.
+            for ns in [ns for ns in self._policies if scope.namespace in (None, ns)]:
+                del self._policies[ns]
+            for ns, bucket in objects.items():
+                parsed = {name: p for name, obj in bucket.items() if (p := _parse(obj)) is not None}
+                if parsed:
+                    self._policies[ns] = parsed
+        state.objects = objects
+        state.fresh_at = _now()
+        state.state = SYNCING  # force the READY transition below to notify
+        self._set_state(scope, READY)
         return rv
 
     def _apply(self, scope: CacheScope, event: WatchEvent) -> str:
         """Apply one watch event in O(1); returns its resourceVersion."""
+        state = self._scopes[scope.key]
+        state.fresh_at = _now()
         if event.type == "BOOKMARK" or not scope.accepts(event.object):
             return event.resource_version
         meta = event.object.get("metadata") or {}
         ns, name = meta.get("namespace") or "", meta.get("name") or ""
-        objects = self._kinds[scope.key].objects
-        is_policy = scope.key == "networkpolicies"
+        objects = state.objects
+        is_policy = scope.kind == "networkpolicies"
         if event.type == "DELETED":
             bucket = objects.get(ns)
             if bucket is not None:
@@ -339,8 +457,15 @@ class ClusterCache:
                     self._policies.setdefault(ns, {})[name] = policy
                 elif name in self._policies.get(ns, {}):
                     del self._policies[ns][name]
-        self._bump(scope.key)
+        self._bump(scope)
         return event.resource_version
+
+
+def _now() -> float:
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:  # read outside a loop (a synchronous caller): no staleness to report
+        return 0.0
 
 
 def _parse(obj: dict[str, Any]) -> NetworkPolicy | None:

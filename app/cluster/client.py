@@ -77,6 +77,62 @@ def _dry(dry_run: bool) -> list[tuple[str, str]]:
     return [("dryRun", "All")] if dry_run else []
 
 
+def _write_query(dry_run: bool, field_validation: str | None) -> list[tuple[str, str]]:
+    return _dry(dry_run) + ([("fieldValidation", field_validation)] if field_validation else [])
+
+
+@dataclass(frozen=True)
+class Impersonation:
+    """The person a call is made for: the API server authorizes (RBAC) and audits the call as
+    ``user`` in ``groups`` (``Impersonate-User`` / ``Impersonate-Group``), provided the console's
+    own account may ``impersonate`` users and groups."""
+
+    user: str
+    groups: tuple[str, ...] = ()
+
+    def headers(self) -> dict[str, str]:
+        """The impersonation headers, in the plain dict the client takes.
+
+        Each group must arrive as its own ``Impersonate-Group`` header line (the API server reads
+        every value of the header and splits nothing), but kubernetes_asyncio flattens header
+        parameters into a dict. So the groups travel newline-separated in one value, and
+        ``_repeated_header_lines``, an aiohttp request hook every Cluster installs, sends them as
+        repeated lines; without the hook aiohttp refuses a header with a newline, so groups are
+        never silently lost or merged.
+        """
+        out = {"Impersonate-User": self.user}
+        if self.groups:
+            out[IMPERSONATE_GROUP] = "\n".join(self.groups)
+        return out
+
+
+IMPERSONATE_GROUP = "Impersonate-Group"
+
+
+async def _repeated_header_lines(
+    session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestStartParams
+) -> None:
+    """aiohttp's request-start hook: a newline-separated ``Impersonate-Group`` becomes one header
+    line per value (the hook's ``headers`` are the ones about to be sent)."""
+    values = params.headers.getall(IMPERSONATE_GROUP, [])
+    if any("\n" in value for value in values):
+        del params.headers[IMPERSONATE_GROUP]
+        for value in values:
+            for part in value.split("\n"):
+                params.headers.add(IMPERSONATE_GROUP, part)
+
+
+def _install_hooks(api: ApiClient) -> None:
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(_repeated_header_lines)
+    trace.freeze()
+    api.rest_client.pool_manager.trace_configs.append(trace)
+
+
+def _as_headers(as_user: Impersonation | None) -> dict[str, str] | None:
+    return as_user.headers() if as_user is not None else None
+
+
 def _as_dict(obj: NetworkPolicy | dict[str, Any]) -> dict[str, Any]:
     return obj.to_dict() if isinstance(obj, NetworkPolicy) else dict(obj)
 
@@ -88,7 +144,9 @@ class Cluster:
     Unavailable with ``load_error``, and readiness reports it.
     """
 
-    def __init__(self, name: str, api: ApiClient | None, *, load_error: str = "") -> None:
+    def __init__(
+        self, name: str, api: ApiClient | None, *, load_error: str = "", namespaces: tuple[str, ...] = ()
+    ) -> None:
         from app.cluster.cache import ClusterCache
 
         self.name = name
@@ -97,7 +155,8 @@ class Cluster:
         self._what = f"cluster {name!r}"
         if api is not None:
             api.user_agent = "netpol-console"
-        self.cache: ClusterCache = ClusterCache(self)
+            _install_hooks(api)
+        self.cache: ClusterCache = ClusterCache(self, namespaces=namespaces)
 
     @property
     def usable(self) -> bool:
@@ -231,16 +290,41 @@ class Cluster:
         return data
 
     async def create(
-        self, kind: str, obj: dict[str, Any], *, namespace: str | None = None, dry_run: bool = False
+        self,
+        kind: str,
+        obj: dict[str, Any],
+        *,
+        namespace: str | None = None,
+        dry_run: bool = False,
+        field_validation: str | None = None,
+        as_user: Impersonation | None = None,
     ) -> WriteResult:
+        """POST the object. ``field_validation`` (``Strict``, ``Warn``, ``Ignore``; the server's
+        default is Warn) decides what an unknown or duplicated field is; with ``Strict`` it is
+        Invalid at its path. ``as_user``: the person the call is made for (impersonation)."""
         res = resource(kind)
         ns = namespace or (obj.get("metadata") or {}).get("namespace") or "default"
         body = {"apiVersion": res.api_version, "kind": res.kind, **obj}
-        data, warnings = await self._call("POST", res.path(ns), query=_dry(dry_run), body=body)
+        data, warnings = await self._call(
+            "POST",
+            res.path(ns),
+            query=_write_query(dry_run, field_validation),
+            body=body,
+            headers=_as_headers(as_user),
+        )
         return WriteResult(data, warnings, dry_run)
 
-    async def replace(self, kind: str, obj: dict[str, Any], *, dry_run: bool = False) -> WriteResult:
-        """PUT the object; its ``metadata.resourceVersion`` makes a stale write a Conflict."""
+    async def replace(
+        self,
+        kind: str,
+        obj: dict[str, Any],
+        *,
+        dry_run: bool = False,
+        field_validation: str | None = None,
+        as_user: Impersonation | None = None,
+    ) -> WriteResult:
+        """PUT the object; its ``metadata.resourceVersion`` makes a stale write a Conflict
+        (``field_validation`` and ``as_user`` as for ``create``)."""
         res = resource(kind)
         meta = obj.get("metadata") or {}
         name = meta.get("name")
@@ -248,7 +332,9 @@ class Cluster:
             raise Invalid.for_object(res.kind, "", [FieldError("metadata.name", "FieldValueRequired")])
         body = {"apiVersion": res.api_version, "kind": res.kind, **obj}
         path = res.path(meta.get("namespace") or "default", name)
-        data, warnings = await self._call("PUT", path, query=_dry(dry_run), body=body)
+        data, warnings = await self._call(
+            "PUT", path, query=_write_query(dry_run, field_validation), body=body, headers=_as_headers(as_user)
+        )
         return WriteResult(data, warnings, dry_run)
 
     async def delete(
@@ -259,6 +345,7 @@ class Cluster:
         *,
         dry_run: bool = False,
         resource_version: str | None = None,
+        as_user: Impersonation | None = None,
     ) -> WriteResult:
         """Delete one object; with ``resource_version`` only that version (else Conflict)."""
         res = resource(kind)
@@ -270,7 +357,11 @@ class Cluster:
                 "preconditions": {"resourceVersion": resource_version},
             }
         data, warnings = await self._call(
-            "DELETE", res.path(namespace or "default", name), query=_dry(dry_run), body=body
+            "DELETE",
+            res.path(namespace or "default", name),
+            query=_dry(dry_run),
+            body=body,
+            headers=_as_headers(as_user),
         )
         return WriteResult(data, warnings, dry_run)
 
@@ -371,22 +462,48 @@ class Cluster:
     async def get_network_policy(self, namespace: str, name: str) -> NetworkPolicy:
         return NetworkPolicy.from_dict(await self.get_object("networkpolicies", namespace, name))
 
+    # The console's NetworkPolicy writes are strict: what was reviewed is what is stored, so an
+    # unknown or duplicated field is Invalid at its path instead of silently dropped.
+
     async def create_network_policy(
-        self, policy: NetworkPolicy | dict[str, Any], *, dry_run: bool = False
+        self,
+        policy: NetworkPolicy | dict[str, Any],
+        *,
+        dry_run: bool = False,
+        as_user: Impersonation | None = None,
     ) -> WriteResult:
-        return await self.create("networkpolicies", _as_dict(policy), dry_run=dry_run)
+        return await self.create(
+            "networkpolicies", _as_dict(policy), dry_run=dry_run, field_validation="Strict", as_user=as_user
+        )
 
     async def replace_network_policy(
-        self, policy: NetworkPolicy | dict[str, Any], *, dry_run: bool = False
+        self,
+        policy: NetworkPolicy | dict[str, Any],
+        *,
+        dry_run: bool = False,
+        as_user: Impersonation | None = None,
     ) -> WriteResult:
         """Replace; the policy's ``metadata.resourceVersion`` must be current, else Conflict."""
-        return await self.replace("networkpolicies", _as_dict(policy), dry_run=dry_run)
+        return await self.replace(
+            "networkpolicies", _as_dict(policy), dry_run=dry_run, field_validation="Strict", as_user=as_user
+        )
 
     async def delete_network_policy(
-        self, namespace: str, name: str, *, dry_run: bool = False, resource_version: str | None = None
+        self,
+        namespace: str,
+        name: str,
+        *,
+        dry_run: bool = False,
+        resource_version: str | None = None,
+        as_user: Impersonation | None = None,
     ) -> WriteResult:
         return await self.delete(
-            "networkpolicies", namespace, name, dry_run=dry_run, resource_version=resource_version
+            "networkpolicies",
+            namespace,
+            name,
+            dry_run=dry_run,
+            resource_version=resource_version,
+            as_user=as_user,
         )
 
     async def server_version(self) -> dict[str, Any]:
@@ -395,4 +512,4 @@ class Cluster:
         return data
 
 
-__all__ = ["Cluster", "Expired", "WatchEvent", "WriteResult", "parse_warnings"]
+__all__ = ["Cluster", "Expired", "Impersonation", "WatchEvent", "WriteResult", "parse_warnings"]

@@ -9,7 +9,9 @@ Policy (after kopf's ``clients/errors.py``):
 * An API server answer is mapped by HTTP status and the ``Status`` object's ``reason``:
   404 → NotFound; 409 with reason AlreadyExists → AlreadyExists; any other 409 → Conflict;
   422 → Invalid, each ``details.causes[]`` becoming a ``FieldError(field, type=reason, ...)``
-  whose ``message`` is the API server's own text; 400 → BadRequest; 401 → Unauthorized;
+  whose ``message`` is the API server's own text; 400 with a strict decoding error
+  (``fieldValidation=Strict``: ``unknown field "spec.ingres"``, ``duplicate field "..."``) →
+  Invalid with a FieldError at each path; any other 400 → BadRequest; 401 → Unauthorized;
   403 → Forbidden; 410 → Expired (a Conflict: the watch or list continuation is too old);
   429 → TooManyRequests and 504 with a ResourceVersionTooLarge cause → TooLargeResourceVersion
   (both Unavailable, carrying the server's Retry-After when it sent one); other 5xx →
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import ssl
 from collections.abc import Iterator
 from typing import Any
@@ -105,6 +108,28 @@ def cause_to_field_error(cause: dict[str, Any]) -> FieldError:
     return FieldError(str(cause.get("field") or ""), reason, detail)
 
 
+_STRICT = "strict decoding error: "
+_STRICT_FIELD = re.compile(r'(unknown|duplicate) field "((?:[^"\\]|\\.)*)"')
+
+
+def strict_decoding_causes(message: str) -> list[FieldError]:
+    """The fields a strict decoding error names, each a FieldError at its path.
+
+    With ``fieldValidation=Strict`` the API server answers 400 BadRequest with a message such as
+    ``NetworkPolicy in version "v1" cannot be handled as a NetworkPolicy: strict decoding error:
+    unknown field "spec.ingres", duplicate field "spec.podSelector"``; anything else gives []."""
+    if _STRICT not in message:
+        return []
+    causes = []
+    for what, path in _STRICT_FIELD.findall(message.split(_STRICT, 1)[1]):
+        field_path = re.sub(r"\\(.)", r"\1", path)
+        if what == "unknown":
+            causes.append(FieldError(field_path, "FieldValueForbidden", "unknown field"))
+        else:
+            causes.append(FieldError(field_path, "FieldValueDuplicate", "the field is given more than once"))
+    return causes
+
+
 def from_status(
     status: int, body: bytes | str | None, *, what: str = "", retry_after: str | None = None
 ) -> DomainError:
@@ -131,6 +156,10 @@ def from_status(
         )
     if status == 403:
         return Forbidden(message)
+    if status == 400:
+        strict = strict_decoding_causes(message)
+        if strict:
+            return Invalid(message, strict)
     if status == 429 or status >= 500:
         text = f"{what}: {message}" if what else message
         error: Unavailable = TooManyRequests(text) if status == 429 else Unavailable(text)

@@ -49,8 +49,11 @@ class ClusterRegistry:
         self.source = source  # the kubeconfig path, or "in-cluster"
 
     @classmethod
-    async def from_kubeconfig(cls, path: Path | str, context: str | None = None) -> ClusterRegistry:
-        """Every context of the kubeconfig at ``path`` (only ``context`` when given)."""
+    async def from_kubeconfig(
+        cls, path: Path | str, context: str | None = None, *, namespaces: tuple[str, ...] = ()
+    ) -> ClusterRegistry:
+        """Every context of the kubeconfig at ``path`` (only ``context`` when given); with
+        ``namespaces``, each cluster's cache covers only those."""
         path = Path(path).expanduser()
         if not path.is_file():
             raise NotFound(f"kubeconfig {path} not found")
@@ -59,11 +62,11 @@ class ClusterRegistry:
             if context not in names:
                 raise NotFound(f"context {context!r} not found in kubeconfig {path}")
             names = [context]
-        clusters = [await cls._load_context(path, name) for name in names]
+        clusters = [await cls._load_context(path, name, namespaces) for name in names]
         return cls(clusters, source=str(path))
 
     @staticmethod
-    async def _load_context(path: Path, name: str) -> Cluster:
+    async def _load_context(path: Path, name: str, namespaces: tuple[str, ...] = ()) -> Cluster:
         configuration = Configuration()
         try:
             await load_kube_config(
@@ -71,16 +74,16 @@ class ClusterRegistry:
             )
         except Exception as exc:
             mapped = map_exception(exc, what=f"context {name!r}") or exc
-            return Cluster(name, None, load_error=str(mapped))
-        return Cluster(name, _client(configuration))
+            return Cluster(name, None, load_error=str(mapped), namespaces=namespaces)
+        return Cluster(name, _client(configuration), namespaces=namespaces)
 
     @classmethod
-    def in_cluster(cls) -> ClusterRegistry:
+    def in_cluster(cls, *, namespaces: tuple[str, ...] = ()) -> ClusterRegistry:
         """The cluster this process runs in (service account token and CA); Unavailable outside one."""
         configuration = Configuration()
         with translated("in-cluster configuration"):
             load_incluster_config(client_configuration=configuration)
-        return cls([Cluster(IN_CLUSTER, _client(configuration))], source=IN_CLUSTER)
+        return cls([Cluster(IN_CLUSTER, _client(configuration), namespaces=namespaces)], source=IN_CLUSTER)
 
     def names(self) -> list[str]:
         return list(self._clusters)

@@ -8,7 +8,14 @@
   server's warnings;
 * an update carries the resourceVersion the user started from: a stale one is
   ``app.errors.Conflict``, never a silent overwrite;
-* every real write (not dry runs) lands in the audit log with its outcome and before/after.
+* writes are strict (``fieldValidation=Strict``): an unknown or duplicated field is Invalid at its
+  path, never silently dropped; our warnings and the server's are given each once;
+* with ``NETPOL_IMPERSONATE`` the cluster calls are made as the person (``Writer.as_user``, see
+  ``app/editing/authority.py``), so the cluster's RBAC decides too and its audit log names them;
+* every real write (not dry runs) lands in the audit log with its outcome and before/after;
+* a policy whose deletion has begun (``deletionTimestamp``, waiting for finalizers) is not
+  edited or deleted again: ``app.errors.BeingDeleted`` says so with its finalizers. A create into
+  a Terminating namespace is left to the API server, whose refusal is passed on in its words.
 """
 
 from __future__ import annotations
@@ -19,10 +26,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.service import record_detached
-from app.errors import DomainError, FieldError, Forbidden, Invalid
+from app.cluster.client import Impersonation
+from app.errors import BeingDeleted, DomainError, FieldError, Forbidden, Invalid
+from app.policies.lifecycle import deletion
 from app.policies.model import NetworkPolicy, dump_yaml
 from app.policies.validation import (
     QUALIFIED_KIND,
+    merge_warnings,
     validate_network_policy,
     validate_network_policy_update,
 )
@@ -38,6 +48,8 @@ class Writer:
     user: Any  # app.accounts.models.User: username, team, has_role()
     via: str
     sessions: async_sessionmaker[AsyncSession]
+    # Whom the cluster calls are made as (app/editing/authority.py); None: the console itself.
+    as_user: Impersonation | None = None
 
     @property
     def name(self) -> str:
@@ -89,6 +101,18 @@ async def refusal(cluster: Any, writer: Writer) -> Forbidden | None:
     return None
 
 
+def being_deleted(cluster: Any, namespace: str, name: str) -> BeingDeleted | None:
+    """Why the policy may not be changed because it is being deleted (the error ``write`` and
+    ``delete`` would raise), or None."""
+    gone = deletion(cluster.cache.network_policy(namespace, name))
+    if gone is None:
+        return None
+    why = f" ({gone.reason})" if gone.reason else ""
+    return BeingDeleted(
+        f'networkpolicy "{name}" in namespace "{namespace}" is being deleted{why}; it can no longer be changed'
+    )
+
+
 async def write(
     cluster: Any, policy: NetworkPolicy, *, update: bool, dry_run: bool, writer: Writer, action: str = ""
 ) -> Outcome:
@@ -109,19 +133,22 @@ async def write(
                 ],
             )
         old = cluster.cache.network_policy(policy.namespace, policy.name)
+        refused = being_deleted(cluster, policy.namespace, policy.name)
+        if refused is not None:
+            raise refused
     ours = check(policy, old)
     action = action or ("update" if update else "create")
     before = old.to_dict() if old is not None else None
     try:
         if update:
-            result = await cluster.replace_network_policy(policy, dry_run=dry_run)
+            result = await cluster.replace_network_policy(policy, dry_run=dry_run, as_user=writer.as_user)
         else:
-            result = await cluster.create_network_policy(policy, dry_run=dry_run)
+            result = await cluster.create_network_policy(policy, dry_run=dry_run, as_user=writer.as_user)
     except DomainError as exc:
         if not dry_run:
             await _audit(writer, cluster, policy, action, "failure", before, policy.to_dict(), exc.message)
         raise
-    warnings = list(dict.fromkeys([*result.warnings, *ours]))
+    warnings = merge_warnings(result.warnings, ours)
     outcome = Outcome(result.policy, warnings, dry_run)
     if not dry_run:
         await _audit(writer, cluster, policy, action, "success", before, outcome.policy.to_dict())
@@ -132,11 +159,16 @@ async def delete(
     cluster: Any, namespace: str, name: str, *, writer: Writer, resource_version: str | None = None
 ) -> None:
     await authorize(cluster, writer)
+    refused = being_deleted(cluster, namespace, name)
+    if refused is not None:
+        raise refused
     old = cluster.cache.network_policy(namespace, name)
     before = old.to_dict() if old is not None else None
     target = old or NetworkPolicy.from_dict({"metadata": {"name": name, "namespace": namespace}})
     try:
-        await cluster.delete_network_policy(namespace, name, resource_version=resource_version)
+        await cluster.delete_network_policy(
+            namespace, name, resource_version=resource_version, as_user=writer.as_user
+        )
     except DomainError as exc:
         await _audit(writer, cluster, target, "delete", "failure", before, None, exc.message)
         raise

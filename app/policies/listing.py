@@ -9,6 +9,7 @@ from typing import Any
 
 from app.durations import human_duration
 from app.policies.form import summarize_direction
+from app.policies.lifecycle import Deletion, deletion
 from app.policies.model import NetworkPolicy
 from app.policies.selectors import format_requirement, requirements
 from app.policies.workloads import pods_selected
@@ -29,6 +30,7 @@ class PolicyRow:
     pods: int
     created: str  # RFC 3339, as the API server gives it
     age: str
+    deletion: Deletion | None = None  # set while the policy is being deleted (Terminating)
 
     @property
     def all_pods(self) -> bool:
@@ -84,6 +86,7 @@ def policy_rows(
             pods=len(selected_pods(p, pods)),
             created=p.metadata.creation_timestamp or "",
             age=age(p.metadata.creation_timestamp, now),
+            deletion=deletion(p),
         )
         for p in policies
         if needle in p.name.lower()

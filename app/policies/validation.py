@@ -22,6 +22,7 @@ This is the one validation of the console: the form, the REST API, the CLI and t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -454,6 +455,21 @@ def network_policy_warnings(policy: NetworkPolicy) -> list[str]:
             for k, text in enumerate(peer.ip_block.except_ or []):
                 warnings.extend(_cidr_warnings(f"{bpath}.except[{k}]", text))
     return warnings
+
+
+def merge_warnings(*sources: list[str]) -> list[str]:
+    """Warnings from several sources (the API server's Warning headers, our validator), each once
+    and in order of first appearance. Two texts are the same warning when they differ only in
+    quoting (``\\"`` for ``"``, as a Warning header escapes it) or spacing."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for source in sources:
+        for text in source:
+            key = " ".join(re.sub(r"\\(.)", r"\1", text).split())
+            if key and key not in seen:
+                seen.add(key)
+                out.append(text)
+    return out
 
 
 def _result(errs: list[FieldError], policy: NetworkPolicy) -> ValidationResult:

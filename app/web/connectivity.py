@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from app import analysis
 from app.errors import BadRequest, NotFound
+from app.policies.lifecycle import terminating_namespaces
 from app.policies.model import PROTOCOLS
 from app.web.deps import ClusterDep
 from app.web.templating import templates
@@ -52,6 +53,7 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
         "hx": bool(request.headers.get("HX-Request")),
         "pods": pods,
         "namespaces": namespaces,
+        "terminating": terminating_namespaces(cluster.cache.list("namespaces")),
         "protocols": PROTOCOLS,
         "q": {k: q.get(k, "") for k in ("from", "from_ip", "to", "to_ip", "port", "mport", "mnamespace")},
         "protocol": protocol,

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from app.editing.authority import impersonation
 from app.editing.service import Writer
 
 
@@ -19,4 +20,6 @@ ClusterDep = Annotated[Any, Depends(get_cluster)]
 
 def console_writer(request: Request, user: Any) -> Writer:
     """The signed-in user writing through the pages (the editing service's gate and audit)."""
-    return Writer(user, "console", request.app.state.sessions)
+    return Writer(
+        user, "console", request.app.state.sessions, impersonation(request.app.state.settings, user)
+    )

@@ -375,3 +375,26 @@ CATALOG.update({
 CATALOG.update({
     "Container Service for Kubernetes · Network Policies": "容器服务 Kubernetes 版 · 网络策略",
 })
+
+# Cluster readiness (per kind, staleness).
+CATALOG.update({
+    "The console may not read these kinds in this cluster, so what needs them is not shown or is incomplete:": "控制台无权读取此集群中的以下资源类型，依赖它们的内容不显示或不完整：",
+    "The console may not read:": "控制台无权读取：",
+    "Last update from the API server": "距 API Server 上次更新",
+    "Notes": "说明",
+    "The console cannot read this cluster right now; what is shown may be out of date and changes cannot be made until it is back:": "控制台当前无法读取此集群；显示的内容可能已过时，恢复之前无法进行更改：",
+})
+
+# Object lifecycles: policies and namespaces being deleted.
+CATALOG.update({
+    "Terminating": "删除中",
+    "Deletion requested": "删除请求时间",
+    "Held by finalizers": "等待 Finalizer",
+    "This policy is being deleted.": "该策略正在删除中。",
+    "It stays, and keeps its effect, until its finalizers are removed; it can no longer be edited or deleted.":
+        "在其 Finalizer 被移除之前，它仍然存在并继续生效；它已不能再编辑或删除。",
+    "This namespace is being deleted: its policies go with it, and the API server refuses to create anything in it.":
+        "该命名空间正在删除中：其中的策略将随之删除，API Server 拒绝在其中创建任何资源。",
+    "This namespace is being deleted: the API server refuses to create anything in it.":
+        "该命名空间正在删除中：API Server 拒绝在其中创建任何资源。",
+})

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts.deps import CurrentUser
 from app.editing import service as editing
+from app.policies.lifecycle import terminating_namespaces
 from app.policies.listing import RECOMMENDED_MAXIMUM, SORT_KEYS, policy_rows
 from app.web.deps import ClusterDep, console_writer
 from app.web.templating import templates
@@ -50,6 +51,7 @@ async def _list_context(request: Request, cluster: ClusterDep, user: CurrentUser
         "cluster": cluster.name,
         "namespaces": namespaces,
         "namespace": namespace,
+        "terminating": terminating_namespaces(cluster.cache.list("namespaces")),
         "rows": rows,
         "q": name_filter,
         "sort": sort,

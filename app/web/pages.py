@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -16,8 +18,18 @@ router = APIRouter()
 async def clusters(request: Request) -> HTMLResponse:
     registry = request.app.state.clusters
     readiness = registry.readiness()
-    rows = [{"name": name, **readiness.get(name, {})} for name in registry.names()]
+    rows = [
+        {"name": name, **readiness.get(name, {}), "stale": _stale(readiness.get(name, {}))}
+        for name in registry.names()
+    ]
     return templates.TemplateResponse(request, "clusters/index.html", {"clusters": rows})
+
+
+def _stale(report: dict[str, Any]) -> float | None:
+    """Seconds since the stalest synced kind last heard from the API server (event, bookmark
+    or list)."""
+    ages = [k["staleSeconds"] for k in (report.get("kinds") or {}).values() if k.get("staleSeconds") is not None]
+    return max(ages) if ages else None
 
 
 @router.get("/language", name="language")

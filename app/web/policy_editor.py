@@ -21,9 +21,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.accounts.deps import CurrentUser
 from app.audit import service as audit
 from app.editing import service as editing
-from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, Unavailable
+from app.errors import BeingDeleted, Conflict, FieldError, Forbidden, Invalid, NotFound, Unavailable
 from app.policies.form import FormUnsupported, PolicyForm, describe, policy_to_form
 from app.policies.form_ops import BadOp, add_labels, apply_op, selector_at
+from app.policies.lifecycle import Deletion, terminating_namespaces
 from app.policies.model import NetworkPolicy, dump_yaml
 from app.policies.recipes import RECIPES
 from app.policies.workloads import (
@@ -85,6 +86,11 @@ class Editor:
     @property
     def namespaces(self) -> list[str]:
         return sorted(name_of(n) for n in self.cluster.cache.list("namespaces"))
+
+    @property
+    def terminating(self) -> dict[str, Deletion]:
+        """The namespaces being deleted (the API server refuses to create in them)."""
+        return terminating_namespaces(self.cluster.cache.list("namespaces"))
 
     def pods(self) -> list[dict[str, Any]]:
         return self.cluster.cache.list("pods", self.form.namespace) if self.form.namespace else []
@@ -222,6 +228,10 @@ async def _open(editor: Editor) -> HTMLResponse:
     if refusal is not None:
         editor.problem = refusal.message
         editor.forbidden = refusal
+    elif editor.mode == "edit":
+        gone = editing.being_deleted(editor.cluster, editor.form.namespace, editor.form.name)
+        if gone is not None:
+            editor.problem = gone.message
     return _render(editor)
 
 
@@ -285,6 +295,9 @@ async def _submit(editor: Editor, *, dry_run: bool) -> Response:
         editor.problem = exc.message
         editor.forbidden = exc
         return _render(editor, 403)
+    except BeingDeleted as exc:
+        editor.problem = exc.message
+        return _render(editor, 409)
     except Conflict as exc:
         editor.problem = exc.message
         editor.conflict = await _conflict(editor, policy)

@@ -20,8 +20,19 @@ from app import analysis
 from app.accounts.deps import CurrentUser
 from app.audit import service as audit
 from app.editing import service as editing
-from app.errors import AlreadyExists, Conflict, FieldError, Forbidden, Invalid, NotFound, Unavailable
+from app.errors import (
+    AlreadyExists,
+    BeingDeleted,
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unavailable,
+)
 from app.policies.form import describe, summarize_direction
+from app.policies.lifecycle import deletion, terminating_namespaces
 from app.policies.model import NetworkPolicy, dump_yaml, load_yaml_documents
 from app.policies.recipes import RECIPES
 from app.web.deps import ClusterDep, console_writer
@@ -84,9 +95,12 @@ def parse_policy_text(text: str) -> NetworkPolicy:
     return NetworkPolicy.from_document(doc, require_type=True)
 
 
-async def _refusal(request: Request, cluster: Any, user: Any) -> str:
-    """Why this user may not change policies here ("" when they may), shown before they try."""
-    refusal = await editing.refusal(cluster, console_writer(request, user))
+async def _refusal(request: Request, cluster: Any, user: Any, namespace: str = "", name: str = "") -> str:
+    """Why this user may not change policies here, or (with ``name``) this policy, since it is
+    being deleted ("" when they may), shown before they try."""
+    refusal: DomainError | None = await editing.refusal(cluster, console_writer(request, user))
+    if refusal is None and name:
+        refusal = editing.being_deleted(cluster, namespace, name)
     return refusal.message if refusal is not None else ""
 
 
@@ -126,6 +140,8 @@ async def details(request: Request, cluster: ClusterDep, namespace: str, name: s
         "cluster": cluster.name,
         "namespace": namespace,
         "policy": policy,
+        "deletion": deletion(policy),
+        "namespace_deletion": deletion(cluster.cache.get("namespaces", None, namespace)),
         "sentences": describe(policy),
         "summary": {d: summarize_direction(policy, d) for d in ("Ingress", "Egress")},
         "selected": analysis.selected_pods(cluster, policy),
@@ -168,7 +184,7 @@ async def yaml_page(
     text = policy_yaml(policy)
     if edit in ("1", "true"):
         context = _update_context(cluster, namespace, name, text, policy.metadata.resource_version or "", why)
-        context["refused"] = await _refusal(request, cluster, user)
+        context["refused"] = await _refusal(request, cluster, user, namespace, name)
         return _render(request, "networkpolicies/create_yaml.html", context)
     context = {"cluster": cluster.name, "namespace": namespace, "name": name, "yaml": text}
     return _render(request, "networkpolicies/yaml.html", context)
@@ -264,11 +280,13 @@ spec:
 
 
 def _create_context(cluster: Any, namespace: str, text: str) -> dict[str, Any]:
-    namespaces = sorted(n["metadata"]["name"] for n in cluster.cache.list("namespaces"))
+    objects = cluster.cache.list("namespaces")
+    namespaces = sorted(n["metadata"]["name"] for n in objects)
     return {
         "cluster": cluster.name,
         "namespace": namespace,
         "namespaces": namespaces,
+        "terminating": terminating_namespaces(objects),
         "text": text,
         "update": False,
         "name": "",
@@ -349,6 +367,9 @@ async def _submit(
         context["errors"] = exc.causes
         context["problem"] = "The policy is not valid; nothing was applied." if exc.causes else exc.message
         return _render(request, template, context, 422)
+    except BeingDeleted as exc:
+        context["problem"] = context["refused"] = exc.message
+        return _render(request, template, context, 409)
     except (Conflict, AlreadyExists) as exc:
         context["problem"] = exc.message
         context["conflict"] = isinstance(exc, Conflict)
@@ -396,7 +417,7 @@ async def delete_page(
 ) -> HTMLResponse:
     policy = await _live(cluster, namespace, name)
     context = _delete_context(cluster, policy, policy.metadata.resource_version or "")
-    context["refused"] = await _refusal(request, cluster, user)
+    context["refused"] = await _refusal(request, cluster, user, namespace, name)
     return _render(request, "networkpolicies/delete.html", context)
 
 
@@ -414,6 +435,11 @@ async def delete_confirm(
         context = _delete_context(cluster, policy, rv)
         context["refused"] = exc.message
         return _render(request, "networkpolicies/delete.html", context, 403)
+    except BeingDeleted as exc:
+        policy = await _live(cluster, namespace, name)
+        context = _delete_context(cluster, policy, rv)
+        context["refused"] = exc.message
+        return _render(request, "networkpolicies/delete.html", context, 409)
     except Conflict as exc:
         policy = await _live(cluster, namespace, name)
         context = _delete_context(cluster, policy, rv)

@@ -19,8 +19,21 @@ def _i18n(request: Request) -> dict[str, Any]:
     return {"_": partial(translate, lang), "lang": lang, "languages": LANGUAGES}
 
 
+def _cluster_reach(request: Request) -> dict[str, Any]:
+    """On a cluster's pages: the kinds the console may not list or watch there, and why; and, while
+    the cache cannot reach the API server, the error, so that every page says what it cannot show
+    (or that what it shows may be out of date) instead of failing or passing for current."""
+    name = request.path_params.get("cluster")
+    clusters = getattr(request.app.state, "clusters", None)
+    if not name or clusters is None or name not in clusters.names():
+        return {"unreadable": {}, "cluster_error": None}
+    cache = clusters.get(name).cache
+    report = cache.readiness()
+    return {"unreadable": report["forbidden"], "cluster_error": report["error"] if report["state"] == "error" else None}
+
+
 templates = Jinja2Templates(
-    directory=Path(__file__).resolve().parent.parent.parent / "templates", context_processors=[_i18n]
+    directory=Path(__file__).resolve().parent.parent.parent / "templates", context_processors=[_i18n, _cluster_reach]
 )
 templates.env.globals["version"] = __version__
 

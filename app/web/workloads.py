@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.analysis.workloads import workload_sections
+from app.policies.lifecycle import terminating_namespaces
 from app.web.deps import ClusterDep
 from app.web.templating import templates
 
@@ -25,6 +26,7 @@ async def workloads(
         "cluster": cluster.name,
         "namespace": namespace,
         "namespaces": namespaces,
+        "terminating": terminating_namespaces(cluster.cache.list("namespaces")),
         "sections": sections,
         "kind": kind,
         "nav": "workloads",

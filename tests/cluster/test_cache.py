@@ -23,6 +23,8 @@ async def test_cache_syncs_the_demo_and_reports_ready(registry: ClusterRegistry,
     assert report["ready"] is True and report["state"] == "ready" and report["error"] is None
     assert set(report["kinds"]) == {s.key for s in SCOPES}
     assert all(k["state"] == "ready" for k in report["kinds"].values())
+    assert report["forbidden"] == {}
+    assert all(0 <= k["staleSeconds"] < 10 for k in report["kinds"].values())
     assert report["kinds"]["nodes"]["objects"] >= 3
 
     cache = cluster.cache
@@ -119,7 +121,8 @@ async def test_cache_recovers_after_the_sandbox_restarts(fresh_sandbox: Any) -> 
         fresh_sandbox.start()
         # Made before the cache is back: the re-list must bring it.
         await cluster.create_network_policy(policy("during", "default"))
-        await eventually(lambda: cache.ready, within=10.0)
+        # The backoff (0.8 s doubling to 30 s, with jitter) was growing while the server was down.
+        await eventually(lambda: cache.ready, within=70.0)
         await eventually(lambda: cache.network_policy("default", "during"), within=2.0)
         # Made after: the new watch must bring it within a second.
         await cluster.create_network_policy(policy("after", "default"))
@@ -160,3 +163,4 @@ async def test_relist_follows_continue_tokens(cluster: Cluster, scratch: str) ->
     finally:
         await small_pages.stop()
     assert small_pages.state == "stopped"
+

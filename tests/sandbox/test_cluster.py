@@ -12,16 +12,10 @@ import uuid
 from pathlib import Path
 
 import httpx
-import pytest
 
 from app.sandbox.cluster import die_with_parent
 from tests.conftest import ROOT, SandboxProcess, free_port
 from tests.sandbox.kubectl import Kubectl
-
-
-@pytest.fixture
-def k(sandbox: SandboxProcess, tmp_path: Path) -> Kubectl:
-    return Kubectl(sandbox, tmp_path / "kube-cache")
 
 
 def test_the_demo_runs_on_kwok_nodes(k: Kubectl) -> None:
