@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # (connect, read) seconds for ordinary calls.
 CALL_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 # Retry-After: how often a throttled call is sent again, and the longest wait taken in-line.
-RETRY_AFTER_ATTEMPTS = 3
+RETRY_AFTER_ATTEMPTS = 10  # client-go's maxRetries
 RETRY_AFTER_MAX = 10.0
 # Minimum connection pool: every cached kind holds one watch open, calls need room besides.
 POOL_SIZE = 64
