@@ -284,9 +284,12 @@ class Cluster:
         )
         return list(page["items"])
 
-    async def get_object(self, kind: str, namespace: str | None, name: str) -> dict[str, Any]:
+    async def get_object(
+        self, kind: str, namespace: str | None, name: str, *, as_user: Impersonation | None = None
+    ) -> dict[str, Any]:
+        """One object, read live (``as_user``: the person the read is made for)."""
         res = resource(kind)
-        data, _ = await self._call("GET", res.path(namespace, name))
+        data, _ = await self._call("GET", res.path(namespace, name), headers=_as_headers(as_user))
         return data
 
     async def create(
@@ -459,8 +462,10 @@ class Cluster:
         items = await self.list_objects("networkpolicies", namespace)
         return [NetworkPolicy.from_dict(item) for item in items]
 
-    async def get_network_policy(self, namespace: str, name: str) -> NetworkPolicy:
-        return NetworkPolicy.from_dict(await self.get_object("networkpolicies", namespace, name))
+    async def get_network_policy(
+        self, namespace: str, name: str, *, as_user: Impersonation | None = None
+    ) -> NetworkPolicy:
+        return NetworkPolicy.from_dict(await self.get_object("networkpolicies", namespace, name, as_user=as_user))
 
     # The console's NetworkPolicy writes are strict: what was reviewed is what is stored, so an
     # unknown or duplicated field is Invalid at its path instead of silently dropped.

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from app.accounts.deps import get_auth
+from app.cluster.client import Impersonation
 from app.editing.authority import impersonation
 from app.editing.service import Writer
 
@@ -23,3 +25,10 @@ def console_writer(request: Request, user: Any) -> Writer:
     return Writer(
         user, "console", request.app.state.sessions, impersonation(request.app.state.settings, user)
     )
+
+
+def as_person(request: Request) -> Impersonation | None:
+    """Whom a live read made for the signed-in person is made as (None: as the console), so
+    that with NETPOL_IMPERSONATE the cluster's RBAC decides reads as it decides writes."""
+    user = get_auth(request).user
+    return impersonation(request.app.state.settings, user) if user is not None else None

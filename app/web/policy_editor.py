@@ -35,7 +35,7 @@ from app.policies.workloads import (
     pods_selected,
     template_labels,
 )
-from app.web.deps import ClusterDep, console_writer
+from app.web.deps import ClusterDep, as_person, console_writer
 from app.web.templating import templates
 
 router = APIRouter()
@@ -178,7 +178,7 @@ async def new(
     name="networkpolicy-edit",
 )
 async def edit(request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, name: str) -> Response:
-    policy = await cluster.get_network_policy(namespace, name)
+    policy = await cluster.get_network_policy(namespace, name, as_user=as_person(request))
     try:
         form = policy_to_form(policy)
     except FormUnsupported as exc:
@@ -324,7 +324,7 @@ async def _conflict(editor: Editor, mine: NetworkPolicy) -> dict[str, Any]:
     if editor.mode != "edit":
         return {"live": None, "diff": ""}
     try:
-        live = await editor.cluster.get_network_policy(mine.namespace, mine.name)
+        live = await editor.cluster.get_network_policy(mine.namespace, mine.name, as_user=as_person(editor.request))
     except (NotFound, Unavailable):
         return {"live": None, "diff": ""}
     theirs = dump_yaml(live.to_dict()["spec"]).splitlines()

@@ -35,7 +35,7 @@ from app.policies.form import describe, summarize_direction
 from app.policies.lifecycle import deletion, terminating_namespaces
 from app.policies.model import NetworkPolicy, dump_yaml, load_yaml_documents
 from app.policies.recipes import RECIPES
-from app.web.deps import ClusterDep, console_writer
+from app.web.deps import ClusterDep, as_person, console_writer
 from app.web.templating import templates
 
 router = APIRouter()
@@ -119,10 +119,11 @@ def _list_url(request: Request, cluster: str, namespace: str) -> str:
     return f"{request.url_for('networkpolicies', cluster=cluster)}?{urlencode({'namespace': namespace})}"
 
 
-async def _live(cluster: Any, namespace: str, name: str) -> NetworkPolicy:
-    """The policy as the API server has it now (the cache's copy when the server is away)."""
+async def _live(request: Request, cluster: Any, namespace: str, name: str) -> NetworkPolicy:
+    """The policy as the API server has it now, read for the signed-in person (the cache's copy
+    when the server is away)."""
     try:
-        return await cluster.get_network_policy(namespace, name)
+        return await cluster.get_network_policy(namespace, name, as_user=as_person(request))
     except Unavailable:
         cached = cluster.cache.network_policy(namespace, name)
         if cached is None:
@@ -135,7 +136,7 @@ async def _live(cluster: Any, namespace: str, name: str) -> NetworkPolicy:
 
 @router.get(POLICY, response_class=HTMLResponse, name="networkpolicy-details")
 async def details(request: Request, cluster: ClusterDep, namespace: str, name: str) -> HTMLResponse:
-    policy = await _live(cluster, namespace, name)
+    policy = await _live(request, cluster, namespace, name)
     context = {
         "cluster": cluster.name,
         "namespace": namespace,
@@ -180,7 +181,7 @@ async def yaml_page(
     edit: str = "",
     why: str = "",
 ) -> HTMLResponse:
-    policy = await _live(cluster, namespace, name)
+    policy = await _live(request, cluster, namespace, name)
     text = policy_yaml(policy)
     if edit in ("1", "true"):
         context = _update_context(cluster, namespace, name, text, policy.metadata.resource_version or "", why)
@@ -206,8 +207,8 @@ def _update_context(cluster: Any, namespace: str, name: str, text: str, rv: str,
 
 
 @router.get(POLICY + "/yaml/download", name="networkpolicy-yaml-download")
-async def yaml_download(cluster: ClusterDep, namespace: str, name: str) -> Response:
-    policy = await _live(cluster, namespace, name)
+async def yaml_download(request: Request, cluster: ClusterDep, namespace: str, name: str) -> Response:
+    policy = await _live(request, cluster, namespace, name)
     return Response(
         policy_yaml(policy),
         media_type="application/yaml",
@@ -415,7 +416,7 @@ def _delete_context(cluster: Any, policy: NetworkPolicy, rv: str) -> dict[str, A
 async def delete_page(
     request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, name: str
 ) -> HTMLResponse:
-    policy = await _live(cluster, namespace, name)
+    policy = await _live(request, cluster, namespace, name)
     context = _delete_context(cluster, policy, policy.metadata.resource_version or "")
     context["refused"] = await _refusal(request, cluster, user, namespace, name)
     return _render(request, "networkpolicies/delete.html", context)
@@ -431,17 +432,17 @@ async def delete_confirm(
             cluster, namespace, name, resource_version=rv or None, writer=console_writer(request, user)
         )
     except Forbidden as exc:
-        policy = await _live(cluster, namespace, name)
+        policy = await _live(request, cluster, namespace, name)
         context = _delete_context(cluster, policy, rv)
         context["refused"] = exc.message
         return _render(request, "networkpolicies/delete.html", context, 403)
     except BeingDeleted as exc:
-        policy = await _live(cluster, namespace, name)
+        policy = await _live(request, cluster, namespace, name)
         context = _delete_context(cluster, policy, rv)
         context["refused"] = exc.message
         return _render(request, "networkpolicies/delete.html", context, 409)
     except Conflict as exc:
-        policy = await _live(cluster, namespace, name)
+        policy = await _live(request, cluster, namespace, name)
         context = _delete_context(cluster, policy, rv)
         context["problem"] = exc.message
         context["changed"] = policy.metadata.resource_version or ""

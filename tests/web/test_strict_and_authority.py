@@ -86,3 +86,22 @@ async def test_with_impersonation_the_api_servers_refusal_reaches_the_person(
             'networkpolicies.networking.k8s.io is forbidden: User "bob" cannot create resource '
             f'"networkpolicies" in API group "networking.k8s.io" in the namespace "{namespace}"'
         ) in refused.text
+
+
+async def test_with_impersonation_live_reads_are_the_persons_too(
+    make_console: ConsoleFactory, kube: Any, namespace: str
+) -> None:
+    """Details, YAML and Edit read the policy live as the person: RBAC that grants bob no `get`
+    refuses him in the API server's words (the list still comes from the console's cache)."""
+    await k8s.NetworkingV1Api(kube).create_namespaced_network_policy(
+        namespace, {"metadata": {"name": "seen"}, "spec": {"podSelector": {}}}
+    )
+    async with make_console(impersonate=True) as (app, client):
+        async with app.state.sessions() as db:
+            await create_user(db, "bob", team="platform", roles=["viewer"], password="bob-password-123")
+            await db.commit()
+        assert (await login(client, "bob", "bob-password-123")).status_code in (200, 303)
+        details = await client.get(f"/clusters/sandbox/namespaces/{namespace}/networkpolicies/seen")
+        assert details.status_code == 403
+        words = 'User "bob" cannot get resource "networkpolicies" in API group "networking.k8s.io"'
+        assert esc(f'{words} in the namespace "{namespace}"') in details.text
