@@ -130,6 +130,8 @@ func up(args []string) int {
 	host := fs.String("host", "127.0.0.1", "address the API server listens on")
 	port := fs.Int("port", 6443, "the API server's port (0 picks a free one)")
 	context := fs.String("context", "sandbox", "name of the context, cluster and user in the kubeconfig")
+	var apiserverArgs repeated
+	fs.Var(&apiserverArgs, "apiserver-arg", "an extra kube-apiserver flag, e.g. --watch-cache=false (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -137,14 +139,20 @@ func up(args []string) int {
 		fmt.Fprintln(os.Stderr, "up: --data-dir is required")
 		return 2
 	}
-	if err := run(*dataDir, *host, *port, *context); err != nil {
+	if err := run(*dataDir, *host, *port, *context, apiserverArgs); err != nil {
 		fmt.Fprintln(os.Stderr, "localcluster:", err)
 		return 1
 	}
 	return 0
 }
 
-func run(dataDir, host string, port int, contextName string) error {
+// repeated is a flag that may be given several times.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, " ") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+func run(dataDir, host string, port int, contextName string, apiserverArgs []string) error {
 	dataDir, err := filepath.Abs(dataDir)
 	if err != nil {
 		return err
@@ -204,9 +212,13 @@ func run(dataDir, host string, port int, contextName string) error {
 	if err := waitHTTP(ctx, etcd, http.DefaultClient, etcdURL+"/health", 60*time.Second); err != nil {
 		return err
 	}
+	// Where etcd answers, for tests that act on storage itself (e.g. a compaction).
+	if err := os.WriteFile(filepath.Join(dataDir, "etcd-url"), []byte(etcdURL+"\n"), 0o600); err != nil {
+		return err
+	}
 
 	pki := func(name string) string { return p.path(name) }
-	apiserver, err := launch("kube-apiserver",
+	apiserver, err := launch("kube-apiserver", append([]string{
 		"--etcd-servers", etcdURL,
 		"--bind-address", host,
 		"--secure-port", strconv.Itoa(port),
@@ -221,7 +233,7 @@ func run(dataDir, host string, port int, contextName string) error {
 		"--service-cluster-ip-range", serviceCIDR,
 		"--allow-privileged",
 		"--profiling=false",
-	)
+	}, apiserverArgs...)...)
 	if err != nil {
 		return err
 	}

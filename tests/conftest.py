@@ -36,8 +36,11 @@ class SandboxProcess:
     """``python -m app sandbox --port P --data-dir D``: the upstream control plane with KWOK nodes,
     run as a subprocess, exactly as a user runs it."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, seed: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, *, seed: bool = True, apiserver_args: tuple[str, ...] = ()
+    ) -> None:
         self.data_dir = Path(data_dir)
+        self.apiserver_args = apiserver_args
         self.port = port or free_port()
         self.seed = seed
         self.url = f"https://127.0.0.1:{self.port}"
@@ -71,6 +74,7 @@ class SandboxProcess:
         ]
         if not self.seed:
             cmd.append("--no-seed")
+        cmd += [f"--apiserver-arg={arg}" for arg in self.apiserver_args]
         log = open(self._log, "ab")  # noqa: SIM115 - the child keeps it
         offset = log.tell()  # what an earlier start wrote is not this start's word
         self._proc = subprocess.Popen(

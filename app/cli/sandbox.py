@@ -28,6 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--host", default="127.0.0.1", help="address the API server listens on (default 127.0.0.1)")
     p.add_argument("--no-seed", action="store_true", help="start without the demo manifests")
     p.add_argument(
+        "--apiserver-arg",
+        action="append",
+        default=[],
+        metavar="FLAG",
+        help="an extra kube-apiserver flag, e.g. --apiserver-arg=--watch-cache=false (repeatable)",
+    )
+    p.add_argument(
         "--build-only", action="store_true", help="build (or find in the cache) the control plane's binary and exit"
     )
     p.set_defaults(func=_run)
@@ -48,7 +55,14 @@ async def _serve(args: argparse.Namespace) -> int:
         if args.build_only:
             print(await ensure_binary(progress), flush=True)
             return 0
-        sandbox = Sandbox(args.data_dir, host=args.host, port=args.port, seed=not args.no_seed, progress=progress)
+        sandbox = Sandbox(
+            args.data_dir,
+            host=args.host,
+            port=args.port,
+            seed=not args.no_seed,
+            progress=progress,
+            apiserver_args=tuple(args.apiserver_arg),
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -136,6 +136,7 @@ class _ScopeState:
     error: str | None = None
     verb: str | None = None  # with FORBIDDEN or ERROR: "list" or "watch"
     fresh_at: float | None = None  # loop time of the last list, event or bookmark
+    lists: int = 0  # completed lists: the first, then one for each relist
     objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -253,7 +254,7 @@ class ClusterCache:
         return out
 
     def readiness(self) -> dict[str, Any]:
-        """``{"ready", "state", "kinds": {scope: {"state", "objects", "error", "verb",
+        """``{"ready", "state", "kinds": {scope: {"state", "objects", "error", "verb", "lists",
         "staleSeconds"}}, "forbidden": {kind: message}, "error"}``."""
         now = _now()
         kinds = {
@@ -262,6 +263,7 @@ class ClusterCache:
                 "objects": sum(len(bucket) for bucket in k.objects.values()),
                 "error": k.error,
                 "verb": k.verb,
+                "lists": k.lists,
                 "staleSeconds": round(now - k.fresh_at, 1) if k.fresh_at is not None and now else None,
             }
             for key, k in self._scopes.items()
@@ -425,6 +427,7 @@ class ClusterCache:
                     self._policies[ns] = parsed
         state.objects = objects
         state.fresh_at = _now()
+        state.lists += 1
         state.state = SYNCING  # force the READY transition below to notify
         self._set_state(scope, READY)
         return rv

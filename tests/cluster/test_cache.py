@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from app.cluster import SCOPES, Cluster, ClusterCache, ClusterRegistry, Expired
 from tests.cluster.conftest import eventually
 
@@ -164,3 +166,45 @@ async def test_relist_follows_continue_tokens(cluster: Cluster, scratch: str) ->
         await small_pages.stop()
     assert small_pages.state == "stopped"
 
+
+
+async def test_etcd_compaction_forces_410s_and_the_cache_lists_again(tmp_path: Any) -> None:
+    """With the API server reading etcd directly (--watch-cache=false), a compaction makes a watch
+    from an older version 410 Expired; the cache, resuming its watch from such a version, lists
+    again (rate-limited) and goes on seeing changes."""
+    import httpx
+
+    from tests.conftest import SandboxProcess
+
+    sb = SandboxProcess(tmp_path / "sb", seed=False, apiserver_args=("--watch-cache=false",))
+    sb.start()
+    registry = await ClusterRegistry.from_kubeconfig(sb.kubeconfig_path)
+    cluster = registry.get("sandbox")
+    cache = ClusterCache(cluster, watch_timeout=1)  # watches end every second and resume from rv
+    try:
+        await cache.start()
+        assert await cache.wait_ready(30)
+        lists = cache.readiness()["kinds"]["networkpolicies"]["lists"]
+        old = (await cluster.list_page("networkpolicies"))["metadata"]["resourceVersion"]
+        await cluster.create_network_policy(policy("before", "default"))
+        await eventually(lambda: cache.network_policy("default", "before"), within=5.0)
+        for name in ("bump-1", "bump-2"):  # writes the policies' watch does not see: its version falls behind
+            await cluster.create("configmaps", {"metadata": {"name": name}, "data": {"a": "b"}}, namespace="default")
+        revision = (await cluster.list_page("configmaps", "default"))["metadata"]["resourceVersion"]
+        etcd = (sb.data_dir / "etcd-url").read_text().strip()
+        async with httpx.AsyncClient() as http:
+            done = await http.post(f"{etcd}/v3/kv/compaction", json={"revision": revision, "physical": True})
+        assert done.status_code == 200, done.text
+
+        with pytest.raises(Expired):
+            async for _event in cluster.watch("networkpolicies", resource_version=old, timeout_seconds=5):
+                pass
+        await eventually(lambda: cache.readiness()["kinds"]["networkpolicies"]["lists"] > lists, within=30.0)
+        assert cache.network_policy("default", "before") is not None
+        await cluster.create_network_policy(policy("after", "default"))
+        await eventually(lambda: cache.network_policy("default", "after"), within=10.0)
+        assert cache.ready
+    finally:
+        await cache.stop()
+        await registry.close()
+        sb.stop()
