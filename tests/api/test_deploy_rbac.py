@@ -223,6 +223,9 @@ async def test_with_impersonation_rbac_readonly_and_the_impersonate_role_are_eno
     # The cluster's RBAC lets olga's team (netpol:team:app-team) write policies in own_ns only.
     k("create", "role", "writers", "-n", own_ns, "--verb=create,update,delete", "--resource=networkpolicies")
     k("create", "rolebinding", "writers", "-n", own_ns, "--role=writers", "--group=netpol:team:app-team")
+    # Live reads made for a person are the person's too: the admin's team may view (details page).
+    viewers = f"{own_ns}-platform-view"
+    k("create", "clusterrolebinding", viewers, "--clusterrole=view", "--group=netpol:team:platform")
     try:
         kubeconfig = installed.kubeconfig(sandbox, tmp_path / "kubeconfig")
         async with make_api(kubeconfig=kubeconfig, impersonate=True) as api:
@@ -237,6 +240,7 @@ async def test_with_impersonation_rbac_readonly_and_the_impersonate_role_are_eno
             assert elsewhere.status_code == 403, elsewhere.text
             assert 'User "olga" cannot create resource "networkpolicies"' in elsewhere.json()["detail"]
     finally:
+        k("delete", "clusterrolebinding", viewers, "--ignore-not-found")
         installed.remove()
 
 
