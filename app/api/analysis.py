@@ -11,15 +11,12 @@ from app.api.auth import CallerDep
 from app.api.common import require_namespace, synced
 from app.api.schemas import ConnectivityAnswer, ConnectivityQuery, MatrixAnswer
 from app.errors import BadRequest
+from app.policies.text import parse_port
 
 router = APIRouter(tags=["analysis"])
 
 PortQuery = Annotated[str, Query(min_length=1, max_length=15, description="A port number or a named port")]
 ProtocolQuery = Annotated[Literal["TCP", "UDP", "SCTP"], Query()]
-
-
-def _port(value: int | str) -> int | str:
-    return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
 # What an answer about connections is computed from.
@@ -36,7 +33,7 @@ async def connectivity(
     request: Request, cluster: str, body: ConnectivityQuery, caller: CallerDep
 ) -> ConnectivityAnswer:
     c = await synced(request, cluster, *ANALYSIS_KINDS)
-    verdict = analysis.explain(c, body.from_, body.to, _port(body.port), body.protocol)
+    verdict = analysis.explain(c, body.from_, body.to, parse_port(body.port), body.protocol)
     return ConnectivityAnswer(allowed=verdict.allowed, explanation=verdict.lines(), details=verdict.as_dict())
 
 
@@ -59,8 +56,8 @@ async def reachability(
     if pods > MATRIX_LIMIT:
         # The answer grows with pods squared: bound it rather than let one call build megabytes.
         raise BadRequest(f"namespace {namespace} has {pods} pods; the matrix is served for at most {MATRIX_LIMIT}")
-    m = analysis.matrix(c, namespace, _port(port), protocol)
+    m = analysis.matrix(c, namespace, parse_port(port), protocol)
     data = m.as_dict()
     return MatrixAnswer(
-        namespace=namespace, port=_port(port), protocol=protocol, pods=data["pods"], allowed=data["allowed"]
+        namespace=namespace, port=parse_port(port), protocol=protocol, pods=data["pods"], allowed=data["allowed"]
     )

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from fastapi import Request
 from pydantic import ValidationError
 
 from app.errors import BadRequest, FieldError, Invalid
 from app.policies.form import PolicyForm
-from app.policies.model import NetworkPolicy, load_json, load_yaml_documents
+from app.policies.model import NetworkPolicy
+from app.policies.text import TextError, parse_policy_text
 from app.policies.validation import QUALIFIED_KIND
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
-MAX_BODY = 1 << 20
 
 # The OpenAPI description of a policy body (the handlers read the raw body themselves, so that
 # YAML and the form model are accepted too).
@@ -62,28 +61,21 @@ def is_yaml(request: Request) -> bool:
 async def read_documents(request: Request, *, many: bool = False) -> list[Any]:
     """The decoded body: one document (a list of several YAML documents with ``many``)."""
     raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise BadRequest(f"the body is larger than {MAX_BODY} bytes")
     if not raw.strip():
         raise BadRequest("the request has no body")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("the body is not UTF-8 text") from None
-    if is_yaml(request):
-        try:
-            docs = load_yaml_documents(text)
-        except yaml.YAMLError as exc:
-            raise BadRequest(f"the body is not valid YAML: {exc}") from None
-        if not docs:
-            raise BadRequest("the YAML body holds no document")
-        if not many and len(docs) > 1:
-            raise BadRequest("the YAML body holds several documents; send one")
-        return docs
     try:
-        return [load_json(text)]
-    except ValueError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        docs = parse_policy_text(text, syntax="yaml" if is_yaml(request) else "json")
+    except TextError as exc:
+        raise BadRequest(f"the body {exc}") from None
+    if not docs:
+        raise BadRequest("the body holds no document")
+    if not many and len(docs) > 1:
+        raise BadRequest("the YAML body holds several documents; send one")
+    return docs
 
 
 def _form_path(loc: tuple[Any, ...]) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.errors import DomainError, Invalid
 from app.policies.documents import DocumentError, Documents, classify, policy_from_dict, read_sources
+from app.policies.text import parse_port
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -73,10 +74,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--port", default="80")
     p.add_argument("--check", action="store_true", help="exit 1 when over the goal")
     p.set_defaults(func=cmd_bench)
-
-
-def _port(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
 
 
 def _load(files: list[str]) -> Documents:
@@ -147,7 +144,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         world = _world(args.files)
     except (DocumentError, DomainError) as exc:
         return _fail(str(exc))
-    m = matrix(world, _port(args.port), args.protocol)
+    m = matrix(world, parse_port(args.port), args.protocol)
     if args.json:
         print(json.dumps(m.as_dict(), indent=2))
         return EXIT_OK
@@ -169,7 +166,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     try:
         world = _world(args.files)
         verdict = explain(
-            world, parse_ref(world, args.src), parse_ref(world, args.dst), _port(args.port), args.protocol
+            world, parse_ref(world, args.src), parse_ref(world, args.dst), parse_port(args.port), args.protocol
         )
     except (DocumentError, DomainError) as exc:
         return _fail(str(exc))
@@ -183,7 +180,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from app.policies.matrix import bench
 
-    r = bench(args.pods, args.namespaces, args.policies, args.seed, _port(args.port))
+    r = bench(args.pods, args.namespaces, args.policies, args.seed, parse_port(args.port))
     print(
         f"matrix over {r.pods} pods in {r.namespaces} namespaces with {r.policies} policies "
         f"({r.groups} groups): {r.matrix_seconds:.3f} s (world built in {r.build_seconds:.3f} s; "

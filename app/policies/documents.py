@@ -9,16 +9,14 @@ decides reachability.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-import yaml
-
-from app.policies.model import NetworkPolicy, load_yaml_documents
+from app.policies.model import NetworkPolicy
 from app.policies.selectors import namespace_labels
+from app.policies.text import TextError, parse_policy_text
 
 DEFAULT_NAMESPACE = "default"
 
@@ -129,18 +127,10 @@ def classify(objects: Iterable[Mapping[str, Any]]) -> Documents:
 
 def parse_documents(text: str, source: str = "<input>") -> list[dict[str, Any]]:
     """Every object in ``text`` (YAML, possibly multi-document, or JSON), lists unpacked."""
-    stripped = text.lstrip()
-    loaded: list[Any]
     try:
-        if stripped.startswith(("{", "[")):
-            try:
-                loaded = [json.loads(text)]
-            except json.JSONDecodeError:
-                loaded = load_yaml_documents(text)
-        else:
-            loaded = load_yaml_documents(text)
-    except yaml.YAMLError as exc:
-        raise DocumentError(f"{source}: cannot parse YAML: {exc}") from None
+        loaded = parse_policy_text(text, syntax="auto", max_bytes=None)
+    except TextError as exc:
+        raise DocumentError(f"{source} {exc}") from None
     out: list[dict[str, Any]] = []
     for doc in loaded:
         _unpack(doc, source, out)

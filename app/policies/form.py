@@ -45,6 +45,7 @@ from pydantic.alias_generators import to_camel
 from app.errors import FieldError, Invalid
 from app.policies.form_describe import describe, summarize_direction
 from app.policies.model import API_VERSION, KIND, NetworkPolicy
+from app.policies.text import parse_port
 
 __all__ = [
     "PEER_KINDS",
@@ -66,7 +67,6 @@ __all__ = [
 PEER_KINDS = ("pod", "namespace", "podAndNamespace", "ipBlock")
 DIRECTIONS = (("ingress", "Ingress", "from"), ("egress", "Egress", "to"))
 
-_INT = re.compile(r"^[+-]?\d+$")
 _CIDR_SEP = re.compile(r"[\s,;]+")
 
 _SELECTOR_KEYS = {"matchLabels", "matchExpressions"}
@@ -397,13 +397,12 @@ def _port_dict(port: PortForm, prefix: str, errors: list[FieldError]) -> dict[st
     out = _known_dropped(port.extra, _PORT_KEYS)
     if port.protocol:
         out["protocol"] = port.protocol
-    text = port.port.strip()
-    if text:
-        out["port"] = int(text) if _INT.match(text) else text
-    end = port.end_port.strip()
-    if end:
-        if _INT.match(end):
-            out["endPort"] = int(end)
+    if port.port.strip():
+        out["port"] = parse_port(port.port)
+    if port.end_port.strip():
+        end = parse_port(port.end_port)
+        if isinstance(end, int):
+            out["endPort"] = end
         else:
             errors.append(
                 FieldError(

@@ -11,7 +11,6 @@ from typing import Any
 from app.policies.form import (
     _CIDR_SEP,
     _EXPRESSION_KEYS,
-    _INT,
     _IPBLOCK_KEYS,
     _PEER_KEYS,
     _PORT_KEYS,
@@ -31,6 +30,7 @@ from app.policies.form import (
     SelectorForm,
 )
 from app.policies.model import NetworkPolicy
+from app.policies.text import parse_port
 
 
 def load_policy(policy: NetworkPolicy | dict[str, Any]) -> PolicyForm:
@@ -164,7 +164,7 @@ def _port_form(data: dict[str, Any], path: str) -> PortForm:
             raise FormUnsupported(f"{path}.protocol", "an empty protocol")
     if "port" in data:
         value = _not_null(data["port"], f"{path}.port")
-        if isinstance(value, str) and (_INT.match(value.strip()) or value != value.strip() or not value):
+        if isinstance(value, str) and (parse_port(value) != value or not value):
             raise FormUnsupported(
                 f"{path}.port", f"the port {value!r} is text that reads as a number or blank"
             )

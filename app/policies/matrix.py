@@ -28,6 +28,7 @@ from app.policies.reachability import (
     parse_ip,
 )
 from app.policies.selectors import Requirement, requirements_match
+from app.policies.text import parse_port
 
 BENCH_GOAL_SECONDS = 2.0
 
@@ -83,8 +84,7 @@ def _rules(world: World) -> Iterator[tuple[str, RuleMatcher]]:
 def matrix(world: World, port: int | str, protocol: str = "TCP", pods: list[Pod] | None = None) -> Matrix:
     """The matrix over ``pods`` (default: every pod of the world), ordered by ``ns/name``."""
     protocol = protocol.upper()
-    if isinstance(port, str) and port.isascii() and port.isdigit():
-        port = int(port)
+    port = parse_port(port)
     pod_list = sorted(pods if pods is not None else world.pods.values(), key=lambda p: (p.namespace, p.name))
 
     # Everything in play that could tell two pods apart.

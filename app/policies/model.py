@@ -7,7 +7,6 @@ annotations and unknown fields survive a round trip through the console.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import yaml
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from pydantic.alias_generators import to_camel
 
 from app.errors import FieldError, Invalid
+from app.policies.text import parse_policy_text
 
 API_VERSION = "networking.k8s.io/v1"
 KIND = "NetworkPolicy"
@@ -141,7 +141,7 @@ class NetworkPolicy(_Model):
 
     @classmethod
     def from_yaml(cls, text: str) -> NetworkPolicy:
-        docs = load_yaml_documents(text)
+        docs = parse_policy_text(text)
         return cls.from_dict(docs[0] if docs else None)
 
     def to_yaml(self) -> str:
@@ -223,79 +223,6 @@ def apply_defaults(policy: NetworkPolicy) -> NetworkPolicy:
     if "pod_selector" not in out.spec.model_fields_set:
         out.spec.pod_selector = LabelSelector()
     return out
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """YAML as manifests use it, without aliases: ``*ref`` can expand a few hundred bytes into
-    gigabytes (a "billion laughs"), and go-yaml refuses excessive aliasing too."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not accepted", event.start_mark)
-        return super().compose_node(parent, index)
-
-
-    def construct_document(self, node: Any) -> Any:
-        _refuse_duplicates(node, "")
-        return super().construct_document(node)
-
-
-def _refuse_duplicates(node: Any, path: str) -> None:
-    """A key given twice in one mapping is an error naming its field path, as the API server's
-    strict decoding says it (``duplicate field "spec.podSelector"``): dropping either value
-    silently would store something other than what was written."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            where = f"{path}.{key}" if path else str(key)
-            if key is not None and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f'duplicate field "{where}"', key_node.start_mark
-                )
-            seen.add(key)
-            _refuse_duplicates(value_node, where)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _refuse_duplicates(item, f"{path}[{i}]")
-
-
-def load_yaml_documents(text: str) -> list[Any]:
-    """The non-empty documents of a YAML (or JSON) text; ``yaml.YAMLError`` when it is malformed
-    or gives a field twice in one mapping."""
-    return [doc for doc in yaml.load_all(text, Loader=_NoAliasLoader) if doc is not None]
-
-
-class _Pairs(dict[str, Any]):
-    """A decoded JSON object that remembers the keys it was given more than once."""
-
-    duplicates: list[str]
-
-
-def _pairs(items: list[tuple[str, Any]]) -> _Pairs:
-    out = _Pairs(items)
-    out.duplicates = [k for i, (k, _) in enumerate(items) if any(k == k2 for k2, _ in items[:i])]
-    return out
-
-
-def load_json(text: str) -> Any:
-    """A JSON text decoded; ``ValueError`` when it is malformed or gives a field twice in one
-    object (``duplicate field "spec.podSelector"``, as the API server's strict decoding says)."""
-    data = json.loads(text, object_pairs_hook=_pairs)
-    _refuse_duplicate_keys(data, "")
-    return data
-
-
-def _refuse_duplicate_keys(value: Any, path: str) -> None:
-    if isinstance(value, dict):
-        for key in getattr(value, "duplicates", []):
-            raise ValueError(f'duplicate field "{path + "." if path else ""}{key}"')
-        for key, item in value.items():
-            _refuse_duplicate_keys(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _refuse_duplicate_keys(item, f"{path}[{i}]")
 
 
 class _Dumper(yaml.SafeDumper):

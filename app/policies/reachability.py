@@ -30,6 +30,7 @@ from app.errors import BadRequest, NotFound
 from app.policies.documents import Documents, Namespace, Pod
 from app.policies.model import NetworkPolicy, apply_defaults
 from app.policies.selectors import Requirement, format_requirements, requirements, requirements_match
+from app.policies.text import parse_port
 
 if TYPE_CHECKING:
     from app.policies.matrix import Matrix
@@ -312,10 +313,9 @@ def peer_matches(world: World, policy_ns: str, peer: PeerMatcher, ep: Endpoint) 
 
 def resolve_port(port: int | str, protocol: str, dst: Endpoint) -> int | None:
     """The connection's port number: a name is looked up on the destination pod (with its protocol)."""
+    port = parse_port(port)
     if isinstance(port, int):
         return port
-    if port.isascii() and port.isdigit():
-        return int(port)
     if dst.pod is None:
         return None
     found = dst.pod.named_ports.get(port)

@@ -12,6 +12,7 @@ from app import analysis
 from app.errors import BadRequest, NotFound
 from app.policies.lifecycle import terminating_namespaces
 from app.policies.model import PROTOCOLS
+from app.policies.text import parse_port
 from app.web.deps import ClusterDep
 from app.web.templating import templates
 
@@ -26,15 +27,13 @@ def _endpoint(pod: str, ip: str) -> str:
 
 
 def _port(text: str) -> int | str:
-    """A port number (ASCII digits, 1-65535) or a port name; ``BadRequest`` for a number out of
-    range (checked on the digits, so a huge one never reaches ``int()``)."""
-    text = text.strip()
-    if not (text.isascii() and text.isdigit()):
-        return text
-    digits = text.lstrip("0")
-    if not digits or len(digits) > 5 or int(digits) > 65535:
-        raise BadRequest(f"port {text[:20]!r} is out of range: enter 1-65535 or a port name")
-    return int(digits)
+    """A port number (1-65535) or a port name, read by ``parse_port``; ``BadRequest`` for a
+    number out of range (digits beyond int64 included, which stay text)."""
+    port = parse_port(text)
+    huge = isinstance(port, str) and port.lstrip("+-").isascii() and port.lstrip("+-").isdigit()
+    if huge or isinstance(port, int) and not 1 <= port <= 65535:
+        raise BadRequest(f"port {text.strip()[:20]!r} is out of range: enter 1-65535 or a port name")
+    return port
 
 
 @router.get("/clusters/{cluster}/connectivity", response_class=HTMLResponse, name="connectivity")

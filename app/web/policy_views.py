@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -33,8 +32,9 @@ from app.errors import (
 )
 from app.policies.form import describe, summarize_direction
 from app.policies.lifecycle import deletion, terminating_namespaces
-from app.policies.model import NetworkPolicy, dump_yaml, load_yaml_documents
+from app.policies.model import NetworkPolicy, dump_yaml
 from app.policies.recipes import RECIPES
+from app.policies.text import TextError, parse_policy_text
 from app.web.deps import ClusterDep, as_person, console_writer
 from app.web.templating import templates
 
@@ -53,30 +53,14 @@ def policy_yaml(policy: NetworkPolicy | dict[str, Any]) -> str:
 MAX_YAML_BYTES = 256 * 1024
 
 
-def parse_policy_text(text: str) -> NetworkPolicy:
+def policy_from_text(text: str) -> NetworkPolicy:
     """One NetworkPolicy from YAML or JSON text; ``Invalid`` with field causes otherwise
-    (broken YAML, several documents, another kind, wrongly typed fields, over ``MAX_YAML_BYTES``,
-    nested too deeply)."""
-    if len(text) > MAX_YAML_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
-        raise Invalid(
-            f"The YAML is too large (at most {MAX_YAML_BYTES // 1024} KiB).",
-            [FieldError("<yaml>", "FieldValueTooLong", f"at most {MAX_YAML_BYTES // 1024} KiB")],
-        )
+    (text ``app.policies.text`` refuses, several documents, another kind, wrongly typed fields)."""
     try:
-        docs = load_yaml_documents(text)
-    except RecursionError:
-        raise Invalid(
-            "The YAML is nested too deeply.",
-            [FieldError("<yaml>", "FieldValueInvalid", "the YAML is nested too deeply")],
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise Invalid(
-            f"The YAML cannot be parsed{where}: {problem}",
-            [FieldError("<yaml>", "FieldValueInvalid", f"cannot parse YAML{where}: {problem}")],
-        ) from None
+        docs = parse_policy_text(text, max_bytes=MAX_YAML_BYTES)
+    except TextError as exc:
+        kind = {"size": "FieldValueTooLong"}.get(exc.reason, "FieldValueInvalid")
+        raise Invalid(f"The text {exc}.", [FieldError("<yaml>", kind, f"the text {exc}")]) from None
     if not docs:
         raise Invalid(
             "The YAML is empty.", [FieldError("<yaml>", "FieldValueRequired", "enter a NetworkPolicy")]
@@ -356,7 +340,7 @@ async def _submit(
     if op == "edit":
         return _render(request, template, context)
     try:
-        policy = parse_policy_text(context["text"])
+        policy = policy_from_text(context["text"])
     except Invalid as exc:
         context["errors"] = exc.causes
         context["problem"] = exc.message

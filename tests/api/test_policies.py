@@ -112,6 +112,37 @@ async def test_malformed_bodies_are_400_problems(api: Api, ns: str) -> None:
     assert connectivity.status_code == 400 and connectivity.headers["content-type"] == PROBLEM
 
 
+DEEP = 100_000
+DEEP_BODIES = (
+    ("[" * DEEP + "]" * DEEP, "application/json"),
+    ('{"a": ' * DEEP + "1" + "}" * DEEP, "application/json"),
+    ('{"form": ' * DEEP + "{}" + "}" * DEEP, "application/json"),
+    ("[" * DEEP + "]" * DEEP, "application/yaml"),
+    ("a: " + "{b: " * DEEP + "c" + "}" * DEEP, "application/yaml"),
+    ("- " * DEEP + "x", "application/yaml"),
+)
+
+
+async def test_deeply_nested_bodies_are_4xx_problems_on_every_route_that_takes_a_body(api: Api, ns: str) -> None:
+    cluster = api.app.state.clusters.names()[0]
+    routes = (
+        ("POST", "/api/v1/validate"),
+        ("POST", base(api, ns)),
+        ("PUT", f"{base(api, ns)}/web"),
+        ("POST", f"/api/v1/clusters/{cluster}/connectivity"),
+        ("POST", "/api/v1/whitelist/applications"),
+        ("POST", "/api/v1/whitelist/applications/1/approve"),
+    )
+    for method, url in routes:
+        for content, ctype in DEEP_BODIES:
+            r = await api.send(method, url, content=content, headers={"Content-Type": ctype})
+            assert 400 <= r.status_code < 500, (method, url, content[:20], ctype, r.status_code, r.text[:200])
+            assert r.headers["content-type"] == PROBLEM, (method, url, r.headers["content-type"])
+    nested = await api.send("POST", "/api/v1/validate", content="[" * DEEP + "]" * DEEP,
+                            headers={"Content-Type": "application/json"})
+    assert "nested too deeply" in nested.json()["detail"]
+
+
 async def test_replace_needs_the_current_version_and_a_stale_one_is_409(api: Api, ns: str) -> None:
     created = (await api.send("POST", base(api, ns), json=form("web"))).json()
     v1 = created["object"]["metadata"]["resourceVersion"]

@@ -255,6 +255,31 @@ def test_unreadable_input_exits_2(command: list[str], tmp_path: Path) -> None:
     assert proc.returncode == 2 and "error:" in proc.stderr
 
 
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * DEEP + "]" * DEEP,
+        '{"a": ' * DEEP + "1" + "}" * DEEP,
+        "a: " + "{b: " * DEEP + "c" + "}" * DEEP,
+        "- " * DEEP + "x",
+    ],
+    ids=["json-array", "json-object", "yaml-flow", "yaml-block"],
+)
+def test_validate_answers_deeply_nested_input_with_exit_2_not_a_traceback(text: str) -> None:
+    proc = run("validate", "-", stdin=text)
+    assert proc.returncode == 2, proc.stderr[-500:]
+    assert "nested too deeply" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_input_giving_a_field_twice_exits_2_naming_it() -> None:
+    for text in ('{"kind": "NetworkPolicy", "kind": "NetworkPolicy"}', "kind: NetworkPolicy\nkind: NetworkPolicy\n"):
+        proc = run("validate", "-", stdin=text)
+        assert proc.returncode == 2 and 'duplicate field "kind"' in proc.stderr, proc.stderr
+
+
 def test_explain_with_an_unknown_pod_exits_2() -> None:
     proc = run("explain", "--from", "x/a", "--to", "x/zzz", "--port", "80", LIST_JSON)
     assert proc.returncode == 2

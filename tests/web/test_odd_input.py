@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.errors import Invalid
-from app.web.policy_views import MAX_YAML_BYTES, parse_policy_text
+from app.web.policy_views import MAX_YAML_BYTES, policy_from_text
 from tests.accounts.conftest import csrf_of
 
 HUGE_IDS = (str(2**63), str(10**30), "9" * 400)
@@ -46,13 +46,13 @@ async def test_odd_ports_on_the_connectivity_page_are_not_a_crash(admin: Any, po
 def test_yaml_over_256_kib_is_refused() -> None:
     text = "kind: NetworkPolicy\n# " + "x" * MAX_YAML_BYTES + "\n"
     with pytest.raises(Invalid, match="too large"):
-        parse_policy_text(text)
+        policy_from_text(text)
 
 
 @pytest.mark.parametrize("text", ["[" * 5000, "a: " + "{b: " * 3000, "- " * 3000 + "x"])
 def test_deeply_nested_yaml_is_invalid_not_a_crash(text: str) -> None:
     with pytest.raises(Invalid, match="nested too deeply"):
-        parse_policy_text(text)
+        policy_from_text(text)
 
 
 async def test_the_yaml_page_answers_oversized_and_nested_yaml_with_422(admin: Any) -> None:

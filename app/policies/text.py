@@ -1,0 +1,210 @@
+"""Reading what people and programs type: policy text (YAML or JSON) and port numbers.
+
+The one parser behind the pages (Create and Edit from YAML), the REST API's bodies and the
+offline CLI, so that each refuses the same things in the same way:
+
+- text over a size limit, counted in UTF-8 bytes before anything is parsed;
+- nesting deeper than ``MAX_DEPTH``, counted while reading (a bracket scan for JSON, the YAML
+  composer's own descent), so deep text is refused before the recursion that would crash on it;
+- YAML aliases: ``*ref`` can expand a few hundred bytes into gigabytes (a "billion laughs"), and
+  go-yaml refuses excessive aliasing too;
+- a field given twice in one mapping, named by its path (``duplicate field "spec.podSelector"``)
+  as the API server's strict decoding names it: dropping either value silently would store
+  something other than what was written.
+
+Each refusal is a ``TextError`` whose text is a predicate for the caller's subject:
+``f"The YAML {exc}"``, ``f"the body {exc}"``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+import yaml
+
+MAX_DEPTH = 100  # a NetworkPolicy nests about 8 deep, a Pod in a List about 15
+MAX_BYTES = 1 << 20
+
+Syntax = Literal["yaml", "json", "auto"]
+
+
+class TextError(ValueError):
+    """Text that is not a document: ``reason`` is "size", "depth" or "syntax" (malformed, an
+    alias, a duplicate field); ``line`` and ``column`` (1-based) where known."""
+
+    def __init__(self, reason: str, problem: str, line: int | None = None, column: int | None = None) -> None:
+        self.reason, self.problem, self.line, self.column = reason, problem, line, column
+        super().__init__(problem)
+
+
+def parse_policy_text(text: str, *, syntax: Syntax = "yaml", max_bytes: int | None = MAX_BYTES) -> list[Any]:
+    """The non-empty documents of ``text``; ``TextError`` when it cannot be used.
+
+    ``yaml`` reads (multi-document) YAML, which includes JSON; ``json`` reads one JSON value;
+    ``auto`` reads JSON when the text opens with ``{`` or ``[`` and parses as JSON, YAML otherwise.
+    ``max_bytes`` None means no size limit (files a person chose to read)."""
+    if max_bytes is not None and (len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes):
+        raise TextError("size", f"is too large (at most {_size(max_bytes)})")
+    if syntax == "json":
+        return _json_documents(text)
+    if syntax == "auto" and text.lstrip().startswith(("{", "[")):
+        try:
+            return _json_documents(text)
+        except TextError as exc:
+            if exc.reason != "syntax":
+                raise
+    return _yaml_documents(text)
+
+
+_ATOI = re.compile(r"[+-]?[0-9]+")
+_INT64 = 1 << 63
+
+
+def parse_port(value: int | str) -> int | str:
+    """A port typed as text, read as upstream's ``intstr.Parse`` reads it (surrounding space
+    dropped): a decimal integer in ASCII digits with an optional sign, as Go's ``strconv.Atoi``
+    takes it, is a number; anything else (a name, other scripts' digits, a number beyond int64)
+    stays text, for validation to judge. The digits are counted before ``int()`` sees them. A
+    number given as one is returned as it is."""
+    if isinstance(value, int):
+        return value
+    text = value.strip()
+    if _ATOI.fullmatch(text) and len(text.lstrip("+-").lstrip("0")) <= 19:
+        number = int(text)
+        if -_INT64 <= number < _INT64:
+            return number
+    return text
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n} bytes"
+
+
+def _too_deep(line: int | None = None, column: int | None = None) -> TextError:
+    return TextError("depth", f"is nested too deeply (more than {MAX_DEPTH} levels)", line, column)
+
+
+# ----- JSON -----
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _check_json_depth(text: str) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH, counted over its brackets outside strings (the C
+    decoder would recurse once per level and raise RecursionError)."""
+    depth = 0
+    for ch in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+        else:
+            depth -= 1
+
+
+class _Pairs(dict[str, Any]):
+    """A decoded JSON object that remembers the keys it was given more than once."""
+
+    duplicates: list[str]
+
+
+def _pairs(items: list[tuple[str, Any]]) -> _Pairs:
+    out = _Pairs(items)
+    out.duplicates = []
+    if len(out) < len(items):
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                out.duplicates.append(key)
+            seen.add(key)
+    return out
+
+
+def _json_documents(text: str) -> list[Any]:
+    _check_json_depth(text)
+    try:
+        data = json.loads(text, object_pairs_hook=_pairs)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise TextError("syntax", f"cannot be parsed ({where}): {exc.msg}", exc.lineno, exc.colno) from None
+    _refuse_duplicate_keys(data, "")
+    return [] if data is None else [data]
+
+
+def _refuse_duplicate_keys(value: Any, path: str) -> None:
+    if isinstance(value, dict):
+        for key in getattr(value, "duplicates", []):
+            raise TextError("syntax", f'cannot be parsed: duplicate field "{path + "." if path else ""}{key}"')
+        for key, item in value.items():
+            _refuse_duplicate_keys(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_duplicate_keys(item, f"{path}[{i}]")
+
+
+# ----- YAML -----
+
+
+class _TooDeep(yaml.composer.ComposerError):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML, without aliases, no deeper than MAX_DEPTH, no field twice in one mapping."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not accepted", event.start_mark)
+        if not self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            return super().compose_node(parent, index)
+        # The composer descends by recursion: count the levels and stop long before Python does.
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(None, None, "nested too deeply", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_document(self, node: Any) -> Any:
+        _refuse_duplicates(node, "")
+        return super().construct_document(node)
+
+
+def _refuse_duplicates(node: Any, path: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            where = f"{path}.{key}" if path else str(key)
+            if key is not None and key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f'duplicate field "{where}"', key_node.start_mark)
+            seen.add(key)
+            _refuse_duplicates(value_node, where)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _refuse_duplicates(item, f"{path}[{i}]")
+
+
+def _yaml_documents(text: str) -> list[Any]:
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        if isinstance(exc, _TooDeep):
+            raise _too_deep(line, column) from None
+        where = f" (line {line}, column {column})" if line is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TextError("syntax", f"cannot be parsed{where}: {problem}", line, column) from None
