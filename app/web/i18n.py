@@ -398,3 +398,21 @@ CATALOG.update({
     "This namespace is being deleted: the API server refuses to create anything in it.":
         "该命名空间正在删除中：API Server 拒绝在其中创建任何资源。",
 })
+
+# The Clusters page and the left navigation.
+CATALOG.update({
+    "Menu": "菜单",
+    "Breadcrumb": "面包屑导航",
+    "Syncing": "同步中",
+    "Error": "异常",
+    "Stopped": "已停止",
+})
+
+# The Create / Edit panel: refusals at open (no operator role, no approved whitelist application).
+CATALOG.update({
+    "Team {team} has no approved whitelist application for cluster {cluster}.":
+        "团队 {team} 在集群 {cluster} 上没有已批准的白名单申请。",
+    "You cannot apply network policies in this cluster.": "您无法在此集群中应用网络策略。",
+    "Next is unavailable: you may not change network policies in this cluster (see the message at the top).":
+        "“下一步”不可用：您无权修改此集群中的网络策略（见顶部提示）。",
+})

@@ -22,7 +22,7 @@ async def clusters(request: Request) -> HTMLResponse:
         {"name": name, **readiness.get(name, {}), "stale": _stale(readiness.get(name, {}))}
         for name in registry.names()
     ]
-    return templates.TemplateResponse(request, "clusters/index.html", {"clusters": rows})
+    return templates.TemplateResponse(request, "clusters/index.html", {"clusters": rows, "nav": "clusters"})
 
 
 def _stale(report: dict[str, Any]) -> float | None:

@@ -3,7 +3,9 @@
 One edit flow (as NetBox's): every button posts the whole form with an ``op``; the server applies
 it and renders the panel again, so the editor works without JavaScript and nothing typed is lost.
 ``next`` validates (ours, then the API server's dry run) and shows the review; ``apply`` writes
-and redirects to the list (``HX-Redirect`` for htmx); errors come back at their fields, 422.
+and redirects to the list (``HX-Redirect`` for htmx); errors come back at their fields, 422 (a
+name already taken: 409 at the Name field). A user who may not write (no operator role, or the
+whitelist gate) is told so on every render of the panel, and Next is disabled with the reason.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.accounts.deps import CurrentUser
 from app.audit import service as audit
 from app.editing import service as editing
-from app.errors import BeingDeleted, Conflict, FieldError, Forbidden, Invalid, NotFound, Unavailable
+from app.errors import (
+    AlreadyExists,
+    BeingDeleted,
+    Conflict,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unavailable,
+)
 from app.policies.form import FormUnsupported, PolicyForm, describe, policy_to_form
 from app.policies.form_ops import BadOp, add_labels, apply_op, selector_at
 from app.policies.lifecycle import Deletion, terminating_namespaces
@@ -224,11 +235,8 @@ async def restore(
 
 async def _open(editor: Editor) -> HTMLResponse:
     """The panel as first shown; a user who may not write is told so at once."""
-    refusal = await editing.refusal(editor.cluster, editor.writer)
-    if refusal is not None:
-        editor.problem = refusal.message
-        editor.forbidden = refusal
-    elif editor.mode == "edit":
+    editor.forbidden = await editing.refusal(editor.cluster, editor.writer)
+    if editor.forbidden is None and editor.mode == "edit":
         gone = editing.being_deleted(editor.cluster, editor.form.namespace, editor.form.name)
         if gone is not None:
             editor.problem = gone.message
@@ -255,6 +263,10 @@ async def post(request: Request, cluster: ClusterDep, user: CurrentUser) -> Resp
     mode = "edit" if control.get("_mode") == "edit" else "create"
     editor = Editor(request, cluster, form, mode, control, user)
     op = control.get("op", "refresh")
+    # Asked on every render, so the refusal stays in view (and Next disabled) while the user looks.
+    editor.forbidden = await editing.refusal(cluster, editor.writer)
+    if editor.forbidden is not None and op in ("next", "apply"):
+        return _render(editor, 403)
     try:
         if op.startswith(("add:", "remove:")):
             apply_op(form, op)
@@ -292,9 +304,19 @@ async def _submit(editor: Editor, *, dry_run: bool) -> Response:
             editor.problem = exc.message
         return _render(editor, 422)
     except Forbidden as exc:
-        editor.problem = exc.message
         editor.forbidden = exc
         return _render(editor, 403)
+    except AlreadyExists as exc:
+        # Only a create can meet it (the review's dry run, or OK after someone took the name).
+        taken = FieldError(
+            "metadata.name",
+            "FieldValueDuplicate",
+            f"a network policy of this name already exists in namespace {policy.namespace}; choose another name",
+            policy.name,
+        )
+        editor.add_errors([taken], object_paths=True)
+        editor.step = "form"
+        return _render(editor, exc.status_code)
     except BeingDeleted as exc:
         editor.problem = exc.message
         return _render(editor, 409)

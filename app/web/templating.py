@@ -32,8 +32,18 @@ def _cluster_reach(request: Request) -> dict[str, Any]:
     return {"unreadable": report["forbidden"], "cluster_error": report["error"] if report["state"] == "error" else None}
 
 
+def _chosen_cluster(request: Request) -> dict[str, Any]:
+    """The cluster whose pages the left navigation offers: the one in the path, else the one the
+    Quota Center or the audit log is filtered by (``?cluster=``), when the console knows it."""
+    name = request.path_params.get("cluster") or request.query_params.get("cluster")
+    clusters = getattr(request.app.state, "clusters", None)
+    known = clusters is not None and name in clusters.names()
+    return {"nav_cluster": name if known else None}
+
+
 templates = Jinja2Templates(
-    directory=Path(__file__).resolve().parent.parent.parent / "templates", context_processors=[_i18n, _cluster_reach]
+    directory=Path(__file__).resolve().parent.parent.parent / "templates",
+    context_processors=[_i18n, _cluster_reach, _chosen_cluster],
 )
 templates.env.globals["version"] = __version__
 

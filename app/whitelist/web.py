@@ -50,6 +50,7 @@ async def _page(
         "causes": causes,
         "form": form or {"cluster": cluster or (clusters[0] if len(clusters) == 1 else ""), "reason": ""},
         "fmt_time": fmt_time,
+        "nav": "whitelist",
     }
     template = "whitelist/_table.html" if request.headers.get("HX-Request") and error is None \
         else "whitelist/index.html"
