@@ -1,9 +1,10 @@
-"""A NetworkPolicy in the page's words: one-line direction summaries and plain English sentences.
+"""A NetworkPolicy in the page's words: one-line direction summaries and plain sentences.
 
 ``summarize_direction(policy, "Ingress")`` gives the list's Source/Destination column: "Not
 restricted" (the direction is not in the effective policyTypes), "Deny all" (restricted, no
 rules), "1 rule", "N rules". ``describe(policy)`` gives sentences for the review step and the
-details page. Both read the policy as the API server would store it (defaults applied).
+details page, as ``Words``: English that keeps its templates, so the pages can translate it.
+Both read the policy as the API server would store it (defaults applied).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from app.policies.model import (
     effective_policy_types,
 )
 from app.policies.selectors import format_selector
+from app.policies.words import Each, Either, Words
 
 
 def _rules(policy: NetworkPolicy, direction: str) -> list:
@@ -35,76 +37,115 @@ def summarize_direction(policy: NetworkPolicy, direction: str) -> str:
     return "1 rule" if count == 1 else f"{count} rules"
 
 
-def _selector_words(selector: LabelSelector | None) -> str:
-    """ "with labels a=b" for plain labels, "matching a in (x,y)" with expressions; "" when empty."""
+# Whole sentences per direction, so that each can be translated as a whole.
+_SENTENCES = {
+    "Ingress": {
+        "open": "Does not restrict ingress.",
+        "ignored": "Its ingress rules are ignored: policyTypes does not include Ingress.",
+        "deny": "Denies all ingress.",
+        "peers ports": "Allows ingress from {peers} on {ports}.",
+        "peers": "Allows ingress from {peers} on all ports.",
+        "ports": "Allows ingress from anywhere on {ports}.",
+        "all": "Allows ingress from anywhere on all ports.",
+    },
+    "Egress": {
+        "open": "Does not restrict egress.",
+        "ignored": "Its egress rules are ignored: policyTypes does not include Egress.",
+        "deny": "Denies all egress.",
+        "peers ports": "Allows egress to {peers} on {ports}.",
+        "peers": "Allows egress to {peers} on all ports.",
+        "ports": "Allows egress to anywhere on {ports}.",
+        "all": "Allows egress to anywhere on all ports.",
+    },
+}
+
+
+def _selector(selector: LabelSelector | None) -> tuple[str, str] | None:
+    """("labels", "a=b, c=d") for plain labels, ("selector", "a in (x, y)") with expressions;
+    None when the selector is empty (it selects everything)."""
     if selector is None or selector.is_empty():
-        return ""
+        return None
     text = format_selector(selector).replace(",", ", ")
-    return f"matching {text}" if selector.match_expressions else f"with labels {text}"
+    return ("selector", text) if selector.match_expressions else ("labels", text)
 
 
-def _peer_words(peer: NetworkPolicyPeer) -> str:
+def _peer_words(peer: NetworkPolicyPeer) -> Words:
     if peer.ip_block is not None:
-        text = f"IP addresses in {peer.ip_block.cidr}"
         if peer.ip_block.except_:
-            text += " except " + ", ".join(peer.ip_block.except_)
-        return text
-    pods = _selector_words(peer.pod_selector)
-    pod_part = f"pods {pods}" if pods else "all pods"
+            return Words(
+                "IP addresses in {cidr} except {excepts}",
+                cidr=peer.ip_block.cidr,
+                excepts=Each(peer.ip_block.except_),
+            )
+        return Words("IP addresses in {cidr}", cidr=peer.ip_block.cidr)
+    pods = _selector(peer.pod_selector)
     if peer.namespace_selector is None:
-        return f"{pod_part} in the same namespace"
-    namespaces = _selector_words(peer.namespace_selector)
-    ns_part = f"namespaces {namespaces}" if namespaces else "all namespaces"
-    return f"{pod_part} in {ns_part}"
+        if pods is None:
+            return Words("all pods in the same namespace")
+        if pods[0] == "labels":
+            return Words("pods with labels {labels} in the same namespace", labels=pods[1])
+        return Words("pods matching {selector} in the same namespace", selector=pods[1])
+    chosen = _selector(peer.namespace_selector)
+    if chosen is None:
+        namespaces = Words("all namespaces")
+    elif chosen[0] == "labels":
+        namespaces = Words("namespaces with labels {labels}", labels=chosen[1])
+    else:
+        namespaces = Words("namespaces matching {selector}", selector=chosen[1])
+    if pods is None:
+        return Words("all pods in {namespaces}", namespaces=namespaces)
+    if pods[0] == "labels":
+        return Words("pods with labels {labels} in {namespaces}", labels=pods[1], namespaces=namespaces)
+    return Words("pods matching {selector} in {namespaces}", selector=pods[1], namespaces=namespaces)
 
 
 def _port_words(port: NetworkPolicyPort) -> str:
     protocol = port.protocol or "TCP"
     if port.port is None:
-        return f"all {protocol} ports"
+        return Words("all {protocol} ports", protocol=protocol)
     if isinstance(port.port, str):
-        return f"{protocol} port named {port.port}"
+        return Words("{protocol} port named {name}", protocol=protocol, name=port.port)
     if port.end_port is not None and port.end_port != port.port:
         return f"{protocol} {port.port}-{port.end_port}"
     return f"{protocol} {port.port}"
 
 
-def _or(parts: list[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " or " + parts[-1]
-
-
-def describe(policy: NetworkPolicy) -> list[str]:
-    """The policy in plain English sentences, e.g.
+def describe(policy: NetworkPolicy) -> list[Words]:
+    """The policy in plain sentences, e.g.
     ``["Applies to pods in namespace default with labels app=nginx.",
     "Allows ingress from pods with labels app=busybox in the same namespace on TCP 80.",
-    "Denies all egress."]``."""
-    namespace = f"namespace {policy.namespace}" if policy.namespace else "the policy's namespace"
-    pods = _selector_words(policy.spec.pod_selector)
-    if pods:
-        sentences = [f"Applies to pods in {namespace} {pods}."]
+    "Denies all egress."]``: English strings that keep their templates (``app.policies.words``),
+    so the pages can say them in their own language."""
+    where = (
+        Words("in namespace {namespace}", namespace=policy.namespace)
+        if policy.namespace
+        else Words("in the policy's namespace")
+    )
+    pods = _selector(policy.spec.pod_selector)
+    if pods is None:
+        sentences = [Words("Applies to all pods {where}.", where=where)]
+    elif pods[0] == "labels":
+        sentences = [Words("Applies to pods {where} with labels {labels}.", where=where, labels=pods[1])]
     else:
-        sentences = [f"Applies to all pods in {namespace}."]
+        sentences = [Words("Applies to pods {where} matching {selector}.", where=where, selector=pods[1])]
     types = effective_policy_types(policy.spec)
-    for direction, word, preposition in (("Ingress", "ingress", "from"), ("Egress", "egress", "to")):
+    for direction, said in _SENTENCES.items():
         rules = _rules(policy, direction)
         if direction not in types:
-            sentences.append(f"Does not restrict {word}.")
+            sentences.append(Words(said["open"]))
             if rules:
-                sentences.append(f"Its {word} rules are ignored: policyTypes does not include {direction}.")
+                sentences.append(Words(said["ignored"]))
             continue
         if not rules:
-            sentences.append(f"Denies all {word}.")
+            sentences.append(Words(said["deny"]))
             continue
         for rule in rules:
-            peers = rule.from_ if direction == "Ingress" else rule.to
-            where = (
-                f"{preposition} " + _or([_peer_words(p) for p in peers])
-                if peers
-                else f"{preposition} anywhere"
-            )
+            peers = (rule.from_ if direction == "Ingress" else rule.to) or []
             ports = rule.ports or []
-            how = "on " + _or([_port_words(p) for p in ports]) if ports else "on all ports"
-            sentences.append(f"Allows {word} {where} {how}.")
+            params = {}
+            if peers:
+                params["peers"] = Either(_peer_words(p) for p in peers)
+            if ports:
+                params["ports"] = Either(_port_words(p) for p in ports)
+            sentences.append(Words(said[" ".join(params) or "all"], **params))
     return sentences

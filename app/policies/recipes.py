@@ -15,6 +15,7 @@ from typing import Any
 
 from app.policies.form import PolicyForm, policy_to_form
 from app.policies.model import API_VERSION, KIND
+from app.policies.words import Each, Words
 
 # Load-balancer health checks come from here (FACTS.md); a policy in front of an SLB must allow it.
 HEALTH_CHECK_CIDR = "100.64.0.0/10"
@@ -26,11 +27,12 @@ EGRESS_IP_PLACEHOLDER = "203.0.113.10/32"
 
 @dataclass(frozen=True)
 class Recipe:
-    """A named policy template: ``build(namespace)`` gives the form to review."""
+    """A named policy template: ``build(namespace)`` gives the form to review. The title is a
+    catalog text of the pages; the description, ``Words`` the pages translate."""
 
     name: str
     title: str
-    description: str
+    description: Words
     spec: Callable[[], dict[str, Any]]
     policy_name: str
 
@@ -137,61 +139,71 @@ _ALL = (
     Recipe(
         "allow-by-label",
         "Allow access by label",
-        "Only pods labelled app=busybox may reach the nginx pods (app=nginx), on TCP 80.",
+        Words("Only pods labelled app=busybox may reach the nginx pods (app=nginx), on TCP 80."),
         _allow_by_label,
         "access-nginx",
     ),
     Recipe(
         "allow-cidrs",
         "Allow CIDR blocks to an Internet-facing service",
-        "Pods labelled app=busybox, the load-balancer health checks (100.64.0.0/10) and a client "
-        "range (replace 192.0.2.0/24 with your own) may reach nginx on TCP 80.",
+        Words(
+            "Pods labelled app=busybox, the load-balancer health checks ({health_checks}) and a client "
+            "range (replace {client} with your own) may reach nginx on TCP 80.",
+            health_checks=HEALTH_CHECK_CIDR,
+            client=CLIENT_CIDR_PLACEHOLDER,
+        ),
         _allow_cidrs,
         "access-nginx",
     ),
     Recipe(
         "egress-to-ips",
         "Allow egress only to given addresses",
-        "busybox may connect only to the listed addresses (replace 203.0.113.10/32), plus DNS on "
-        "UDP 53 anywhere.",
+        Words(
+            "busybox may connect only to the listed addresses (replace {address}), plus DNS on UDP 53 anywhere.",
+            address=EGRESS_IP_PLACEHOLDER,
+        ),
         _egress_to_ips,
         "busybox-policy",
     ),
     Recipe(
         "deny-public-net",
         "Deny the public network for a namespace",
-        "Every pod of the namespace may reach only the cluster's pods and the private ranges "
-        "10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16; ingress stays open to all namespaces "
-        "and 0.0.0.0/0.",
+        Words(
+            "Every pod of the namespace may reach only the cluster's pods and the private ranges "
+            "{private}; ingress stays open to all namespaces and 0.0.0.0/0.",
+            private=Each(PRIVATE_CIDRS),
+        ),
         _deny_public_net,
         "deny-public-net",
     ),
     Recipe(
         "default-deny-ingress",
         "Default deny ingress",
-        "No pod of the namespace accepts connections unless another policy allows them.",
+        Words("No pod of the namespace accepts connections unless another policy allows them."),
         _default_deny_ingress,
         "default-deny-ingress",
     ),
     Recipe(
         "default-deny-egress",
         "Default deny egress",
-        "No pod of the namespace opens connections unless another policy allows them "
-        "(add the DNS recipe too, or names stop resolving).",
+        Words(
+            "No pod of the namespace opens connections unless another policy allows them "
+            "(add the DNS recipe too, or names stop resolving)."
+        ),
         _default_deny_egress,
         "default-deny-egress",
     ),
     Recipe(
         "allow-dns",
         "Allow DNS",
-        "Every pod of the namespace may query CoreDNS (kube-system, k8s-app=kube-dns) on UDP and TCP 53.",
+        Words("Every pod of the namespace may query CoreDNS (kube-system, k8s-app=kube-dns) on UDP and TCP 53."),
         _allow_dns,
         "allow-dns",
     ),
     Recipe(
         "allow-same-namespace",
         "Allow traffic within the namespace",
-        "Pods of the namespace accept connections from every pod of the same namespace.",
+        Words("Pods of the namespace accept connections from every pod of the same namespace."),
         _allow_same_namespace,
         "allow-same-namespace",
     ),

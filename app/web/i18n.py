@@ -416,3 +416,78 @@ CATALOG.update({
     "Next is unavailable: you may not change network policies in this cluster (see the message at the top).":
         "“下一步”不可用：您无权修改此集群中的网络策略（见顶部提示）。",
 })
+
+# The policy in words (app.policies.form_describe, as whole sentences), the recipes' descriptions,
+# the delete page and the list's message after a write.
+CATALOG.update({
+    "Applies to all pods {where}.": "作用于{where}的所有 Pod。",
+    "Applies to pods {where} with labels {labels}.": "作用于{where}标签为 {labels} 的 Pod。",
+    "Applies to pods {where} matching {selector}.": "作用于{where}匹配 {selector} 的 Pod。",
+    "in namespace {namespace}": "命名空间 {namespace} 中",
+    "in the policy's namespace": "策略所在的命名空间中",
+    "Does not restrict ingress.": "不限制入方向流量。",
+    "Does not restrict egress.": "不限制出方向流量。",
+    "Its ingress rules are ignored: policyTypes does not include Ingress.":
+        "其入方向规则不生效：policyTypes 中不包含 Ingress。",
+    "Its egress rules are ignored: policyTypes does not include Egress.":
+        "其出方向规则不生效：policyTypes 中不包含 Egress。",
+    "Denies all ingress.": "拒绝所有入方向流量。",
+    "Denies all egress.": "拒绝所有出方向流量。",
+    "Allows ingress from {peers} on {ports}.": "允许来自{peers}、目标端口为{ports}的入方向流量。",
+    "Allows ingress from {peers} on all ports.": "允许来自{peers}的入方向流量，不限端口。",
+    "Allows ingress from anywhere on {ports}.": "允许来自任意对端、目标端口为{ports}的入方向流量。",
+    "Allows ingress from anywhere on all ports.": "允许来自任意对端的入方向流量，不限端口。",
+    "Allows egress to {peers} on {ports}.": "允许发往{peers}、目标端口为{ports}的出方向流量。",
+    "Allows egress to {peers} on all ports.": "允许发往{peers}的出方向流量，不限端口。",
+    "Allows egress to anywhere on {ports}.": "允许发往任意对端、目标端口为{ports}的出方向流量。",
+    "Allows egress to anywhere on all ports.": "允许发往任意对端的出方向流量，不限端口。",
+    "IP addresses in {cidr}": "网段 {cidr} 中的 IP 地址",
+    "IP addresses in {cidr} except {excepts}": "网段 {cidr} 中除 {excepts} 以外的 IP 地址",
+    "all pods in the same namespace": "同一命名空间中的所有 Pod",
+    "pods with labels {labels} in the same namespace": "同一命名空间中标签为 {labels} 的 Pod",
+    "pods matching {selector} in the same namespace": "同一命名空间中匹配 {selector} 的 Pod",
+    "all namespaces": "所有命名空间",
+    "namespaces with labels {labels}": "标签为 {labels} 的命名空间",
+    "namespaces matching {selector}": "匹配 {selector} 的命名空间",
+    "all pods in {namespaces}": "{namespaces}中的所有 Pod",
+    "pods with labels {labels} in {namespaces}": "{namespaces}中标签为 {labels} 的 Pod",
+    "pods matching {selector} in {namespaces}": "{namespaces}中匹配 {selector} 的 Pod",
+    "all {protocol} ports": "所有 {protocol} 端口",
+    "{protocol} port named {name}": "名为 {name} 的 {protocol} 端口",
+    "Only pods labelled app=busybox may reach the nginx pods (app=nginx), on TCP 80.":
+        "仅允许带有标签 app=busybox 的 Pod 通过 TCP 80 访问 nginx 的 Pod（app=nginx）。",
+    "Pods labelled app=busybox, the load-balancer health checks ({health_checks}) and a client range (replace {client} with your own) may reach nginx on TCP 80.":
+        "带有标签 app=busybox 的 Pod、负载均衡健康检查（{health_checks}）和一个客户端网段（请将 {client} 替换为您自己的网段）可以通过 TCP 80 访问 nginx。",
+    "busybox may connect only to the listed addresses (replace {address}), plus DNS on UDP 53 anywhere.":
+        "busybox 只能访问列出的地址（请替换 {address}），以及任意地址 UDP 53 端口上的 DNS。",
+    "Every pod of the namespace may reach only the cluster's pods and the private ranges {private}; ingress stays open to all namespaces and 0.0.0.0/0.":
+        "命名空间中的所有 Pod 只能访问集群内的 Pod 和私网网段 {private}；入方向仍对所有命名空间和 0.0.0.0/0 开放。",
+    "No pod of the namespace accepts connections unless another policy allows them.":
+        "除非其他策略允许，命名空间中的 Pod 不接受任何连接。",
+    "No pod of the namespace opens connections unless another policy allows them (add the DNS recipe too, or names stop resolving).":
+        "除非其他策略允许，命名空间中的 Pod 不能发起任何连接（请同时添加“允许 DNS”模板，否则域名将无法解析）。",
+    "Every pod of the namespace may query CoreDNS (kube-system, k8s-app=kube-dns) on UDP and TCP 53.":
+        "命名空间中的所有 Pod 都可以通过 UDP 和 TCP 53 端口查询 CoreDNS（kube-system，k8s-app=kube-dns）。",
+    "Pods of the namespace accept connections from every pod of the same namespace.":
+        "命名空间中的 Pod 接受来自同一命名空间中所有 Pod 的连接。",
+    "Delete network policy {name}?": "删除网络策略 {name}？",
+    "Review what it does now below; confirming again deletes the current version ({version}).":
+        "请查看下方该策略的当前内容；再次确认将删除当前版本（{version}）。",
+    "Review what it does now below; confirming again deletes the current version.":
+        "请查看下方该策略的当前内容；再次确认将删除当前版本。",
+    "1 pod becomes unrestricted for ingress: no other policy selects it for ingress.":
+        "1 个 Pod 的入方向将不再受限制：没有其他策略在入方向选中它。",
+    "{count} pods become unrestricted for ingress: no other policy selects them for ingress.":
+        "{count} 个 Pod 的入方向将不再受限制：没有其他策略在入方向选中它们。",
+    "1 pod becomes unrestricted for egress: no other policy selects it for egress.":
+        "1 个 Pod 的出方向将不再受限制：没有其他策略在出方向选中它。",
+    "{count} pods become unrestricted for egress: no other policy selects them for egress.":
+        "{count} 个 Pod 的出方向将不再受限制：没有其他策略在出方向选中它们。",
+    "No pod becomes unrestricted for ingress: other policies still select every pod it selects.":
+        "没有 Pod 的入方向会失去限制：其他策略仍然选中它所选中的所有 Pod。",
+    "No pod becomes unrestricted for egress: other policies still select every pod it selects.":
+        "没有 Pod 的出方向会失去限制：其他策略仍然选中它所选中的所有 Pod。",
+    "Network policy {name} was created.": "网络策略 {name} 已创建。",
+    "Network policy {name} was updated.": "网络策略 {name} 已更新。",
+    "Network policy {name} was deleted.": "网络策略 {name} 已删除。",
+})

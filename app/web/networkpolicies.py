@@ -1,9 +1,17 @@
-"""The Network Policies page: the list (live from the watch-fed cache)."""
+"""The Network Policies page: the list (live from the watch-fed cache), and the message that a
+policy was created, updated or deleted.
+
+Every write that ends on the list redirects to ``list_url(..., done=, name=)``; the list then says
+what was done in a ``role="status"`` message. A query parameter rather than a cookie or session:
+it survives both the 303 and htmx's ``HX-Redirect`` without state, and a reload repeats only a
+message, never the write.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -20,6 +28,17 @@ router = APIRouter()
 LONG_POLL_SECONDS = 25.0
 # What the list shows depends on these kinds only; changes elsewhere do not wake its long polls.
 LIST_KINDS = ("networkpolicies", "pods", "namespaces")
+
+
+DONE = ("created", "updated", "deleted")  # the messages are in networkpolicies/_table.html
+
+
+def list_url(request: Request, cluster: str, namespace: str, *, done: str = "", name: str = "") -> str:
+    """The list of ``namespace``; with ``done`` (one of DONE) and ``name``, it says so at the top."""
+    query = {"namespace": namespace}
+    if done in DONE and name:
+        query |= {"done": done, "name": name}
+    return f"{request.url_for('networkpolicies', cluster=cluster)}?{urlencode(query)}"
 
 
 def list_version(cache: Any) -> int:
@@ -47,7 +66,10 @@ async def _list_context(request: Request, cluster: ClusterDep, user: CurrentUser
         descending=descending,
     )
     total = len(cluster.cache.network_policies())
+    done = q.get("done", "")
     return {
+        "done": done if done in DONE and q.get("name") else "",
+        "done_name": q.get("name", ""),
         "cluster": cluster.name,
         "namespaces": namespaces,
         "namespace": namespace,

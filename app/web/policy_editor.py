@@ -47,7 +47,10 @@ from app.policies.workloads import (
     template_labels,
 )
 from app.web.deps import ClusterDep, as_person, console_writer
+from app.web.i18n import language
+from app.web.networkpolicies import list_url
 from app.web.templating import templates
+from app.web.wording import say
 
 router = APIRouter()
 
@@ -334,8 +337,9 @@ async def _submit(editor: Editor, *, dry_run: bool) -> Response:
         editor.step = "review"
         editor.review = outcome
         return _render(editor)
-    url = str(editor.request.url_for("networkpolicies", cluster=editor.cluster.name))
-    url += f"?namespace={outcome.policy.namespace}"
+    done = "updated" if editor.mode == "edit" else "created"
+    policy = outcome.policy
+    url = list_url(editor.request, editor.cluster.name, policy.namespace or "", done=done, name=policy.name)
     if editor.request.headers.get("HX-Request"):
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
@@ -356,7 +360,8 @@ async def _conflict(editor: Editor, mine: NetworkPolicy) -> dict[str, Any]:
 
 
 def sentences(editor: Editor) -> list[str]:
-    return describe(editor.review.policy) if editor.review else []
+    lang = language(editor.request)
+    return [say(lang, s) for s in describe(editor.review.policy)] if editor.review else []
 
 
 templates.env.globals["policy_sentences"] = sentences

@@ -10,7 +10,6 @@ renders whole, or only its ``content`` block for htmx (``HX-Request``).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -36,7 +35,10 @@ from app.policies.model import NetworkPolicy, dump_yaml
 from app.policies.recipes import RECIPES
 from app.policies.text import TextError, parse_policy_text
 from app.web.deps import ClusterDep, as_person, console_writer
+from app.web.i18n import language
+from app.web.networkpolicies import list_url
 from app.web.templating import templates
+from app.web.wording import say
 
 router = APIRouter()
 
@@ -99,10 +101,6 @@ def _redirect(request: Request, url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-def _list_url(request: Request, cluster: str, namespace: str) -> str:
-    return f"{request.url_for('networkpolicies', cluster=cluster)}?{urlencode({'namespace': namespace})}"
-
-
 async def _live(request: Request, cluster: Any, namespace: str, name: str) -> NetworkPolicy:
     """The policy as the API server has it now, read for the signed-in person (the cache's copy
     when the server is away)."""
@@ -113,6 +111,12 @@ async def _live(request: Request, cluster: Any, namespace: str, name: str) -> Ne
         if cached is None:
             raise
         return cached
+
+
+def _sentences(request: Request, policy: NetworkPolicy) -> list[str]:
+    """The policy in words, in the page's language."""
+    lang = language(request)
+    return [say(lang, s) for s in describe(policy)]
 
 
 # ----- details -----
@@ -127,7 +131,7 @@ async def details(request: Request, cluster: ClusterDep, namespace: str, name: s
         "policy": policy,
         "deletion": deletion(policy),
         "namespace_deletion": deletion(cluster.cache.get("namespaces", None, namespace)),
-        "sentences": describe(policy),
+        "sentences": _sentences(request, policy),
         "summary": {d: summarize_direction(policy, d) for d in ("Ingress", "Egress")},
         "selected": analysis.selected_pods(cluster, policy),
         "peers": analysis.resolved_peers(cluster, policy),
@@ -374,10 +378,13 @@ async def _submit(
         context["review"] = {
             "yaml": policy_yaml(outcome.policy),
             "warnings": outcome.warnings,
-            "sentences": describe(outcome.policy),
+            "sentences": _sentences(request, outcome.policy),
         }
         return _render(request, template, context)
-    return _redirect(request, _list_url(request, cluster.name, outcome.policy.namespace or namespace))
+    done, policy = ("updated" if update else "created"), outcome.policy
+    return _redirect(
+        request, list_url(request, cluster.name, policy.namespace or namespace, done=done, name=policy.name)
+    )
 
 
 # ----- delete -----
@@ -431,7 +438,7 @@ async def delete_confirm(
         context["problem"] = exc.message
         context["changed"] = policy.metadata.resource_version or ""
         return _render(request, "networkpolicies/delete.html", context, 409)
-    return _redirect(request, _list_url(request, cluster.name, namespace))
+    return _redirect(request, list_url(request, cluster.name, namespace, done="deleted", name=name))
 
 
 # ----- recipes -----
@@ -441,12 +448,14 @@ async def delete_confirm(
     "/clusters/{cluster}/networkpolicies/recipes", response_class=HTMLResponse, name="networkpolicy-recipes"
 )
 async def recipes(request: Request, cluster: ClusterDep, namespace: str = "default") -> HTMLResponse:
+    lang = language(request)
     context = {
         "cluster": cluster.name,
         "namespace": namespace,
         "recipes": list(RECIPES.values()),
+        "descriptions": {r.name: say(lang, r.description) for r in RECIPES.values()},
         "previews": {
-            r.name: describe(NetworkPolicy.from_dict(r.policy(namespace))) for r in RECIPES.values()
+            r.name: _sentences(request, NetworkPolicy.from_dict(r.policy(namespace))) for r in RECIPES.values()
         },
     }
     return _render(request, "networkpolicies/recipes.html", context)

@@ -92,7 +92,7 @@ async def test_a_policy_being_deleted_is_terminating_in_the_list_and_details_and
     namespace, name = held
     listing = f"/clusters/sandbox/networkpolicies?namespace={namespace}"
     page = await page_with(client, listing, "Terminating")
-    row = page[page.index(f"<td>{name}") :]
+    row = page[page.index(f">{name}</a>") :]
     row = row[: row.index("</tr>")]
     assert FINALIZER in row and "Deletion requested" in row
     assert "/edit" not in row and "/delete" not in row  # no Edit or Delete for it; Details and YAML stay
@@ -168,7 +168,7 @@ async def test_a_terminating_namespace_is_shown_and_creating_into_it_shows_the_a
     assert "This namespace is being deleted" in banner
     assert "<code>kubernetes</code>" in banner  # the namespace controller's finalizer holds it
     # Its policy was deleted by the namespace controller: Terminating too, with its finalizer.
-    row = page[page.index("<td>hold") :]
+    row = page[page.index(">hold</a>") :]
     row = row[: row.index("</tr>")]
     assert "Terminating" in row and FINALIZER in row
 

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 from kubernetes_asyncio import client as k8s
 
 from app.accounts.service import create_user
@@ -80,18 +81,20 @@ async def test_the_list_shows_policies_with_their_summaries_and_actions(admin: A
     assert page.status_code == 200 and "<html" in page.text
     rows = re.findall(r"<tr>\s*<td>(.*?)</tr>", page.text, re.S)
     assert [re.sub(r"<[^>]+>", "", r).split()[0] for r in rows] == ["all", "web"]
-    web = next(r for r in rows if r.startswith("web"))
+    web = next(r for r in rows if r.startswith('<a href="') and ">web</a>" in r)
+    details = f"http://console.test/clusters/sandbox/namespaces/{namespace}/networkpolicies/web"
+    assert web.startswith(f'<a href="{details}">web</a>'), "the name links to Details"
     assert "app=web" in web and "2 rules" in web and "Not restricted" in web
-    everything = next(r for r in rows if r.startswith("all"))
+    everything = next(r for r in rows if ">all</a>" in r)
     assert "All pods in the namespace" in everything and everything.count("Deny all") == 2
     for action in ("Details", "Edit", "YAML", "Delete"):
         assert f">{action}</a>" in web
 
     fragment = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}&q=we", headers=HX)
-    assert "<html" not in fragment.text and ">web</td>" in fragment.text and ">all</td>" not in fragment.text
+    assert "<html" not in fragment.text and ">web</a></td>" in fragment.text and ">all</a></td>" not in fragment.text
 
     by_name_desc = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}&sort=name&dir=desc")
-    assert by_name_desc.text.index(">web</td>") < by_name_desc.text.index(">all</td>")
+    assert by_name_desc.text.index(">web</a></td>") < by_name_desc.text.index(">all</a></td>")
 
 
 async def test_an_empty_namespace_says_so(admin: Any, namespace: str) -> None:
@@ -116,13 +119,13 @@ async def test_the_list_is_live_a_change_made_elsewhere_ends_the_long_poll(
     await make_policy(kube, namespace, "made-by-kubectl", {"podSelector": {}})
     rows = await asyncio.wait_for(poll, 5)
     for _ in range(10):  # woken by someone else's change first: poll again, as the page does
-        if ">made-by-kubectl</td>" in rows.text:
+        if ">made-by-kubectl</a></td>" in rows.text:
             break
         since = int(re.search(r"since=(\d+)", rows.text).group(1))  # type: ignore[union-attr]
         rows = await client.get(
             f"/clusters/sandbox/networkpolicies/rows?namespace={namespace}&since={since}", headers=HX, timeout=10
         )
-    assert ">made-by-kubectl</td>" in rows.text
+    assert ">made-by-kubectl</a></td>" in rows.text
 
 
 async def test_a_long_poll_is_not_woken_by_kinds_the_list_does_not_show(admin: Any, kube: Any, namespace: str) -> None:
@@ -172,9 +175,12 @@ async def test_create_without_javascript_keeps_input_on_errors_then_applies(
     assert 'value="100.64.0.0/10"' in back.text and "Next" in back.text
 
     done = await post_panel(client, review.text, "apply")
-    assert done.status_code == 303 and done.headers["location"].endswith(f"?namespace={namespace}")
+    assert done.status_code == 303
+    assert done.headers["location"].endswith(f"?namespace={namespace}&done=created&name=from-lb")
     stored = await net.read_namespaced_network_policy("from-lb", namespace)
     assert stored.spec.ingress[0]._from[0].ip_block.cidr == "100.64.0.0/10"
+    listed = await client.get(done.headers["location"])
+    assert '<div class="notice" role="status" id="np-done">Network policy from-lb was created.</div>' in listed.text
 
 
 async def test_htmx_gets_the_panel_fragment_and_an_hx_redirect(admin: Any, kube: Any, namespace: str) -> None:
@@ -185,7 +191,10 @@ async def test_htmx_gets_the_panel_fragment_and_an_hx_redirect(admin: Any, kube:
     full = (await post_panel(client, page.text, "add:egress.rules", name="deny-out")).text
     review = await post_panel(client, full, "next")
     done = await post_panel(client, review.text, "apply", headers=PANEL)
-    assert done.status_code == 204 and done.headers["HX-Redirect"].endswith(f"?namespace={namespace}")
+    assert done.status_code == 204
+    assert done.headers["HX-Redirect"].endswith(f"?namespace={namespace}&done=created&name=deny-out")
+    listed = await client.get(done.headers["HX-Redirect"])  # htmx navigates to it as a whole page
+    assert 'role="status" id="np-done">Network policy deny-out was created.</div>' in listed.text
     stored = await k8s.NetworkingV1Api(kube).read_namespaced_network_policy("deny-out", namespace)
     assert stored.spec.policy_types == ["Ingress", "Egress"]
 
@@ -306,3 +315,26 @@ async def test_annotations_with_quotes_survive_the_form_and_cannot_inject_markup
     assert (await post_panel(client, review.text, "apply")).status_code == 303
     obj = await app.state.clusters.get("sandbox").get_object("networkpolicies", namespace, "odd")
     assert obj["metadata"]["annotations"]["note"] == evil
+
+
+@pytest.mark.parametrize("headers", [pytest.param({}, id="without-javascript"), pytest.param(PANEL, id="htmx")])
+async def test_after_ok_on_an_edit_the_list_says_the_policy_was_updated(
+    admin: Any, kube: Any, namespace: str, headers: dict[str, str]
+) -> None:
+    app, client = admin
+    await make_policy(kube, namespace, "edited", {"podSelector": {}, "ingress": [{"ports": [{"port": 80}]}]})
+    await wait_cached(app, namespace, "edited")
+    edit = await client.get(f"/clusters/sandbox/namespaces/{namespace}/networkpolicies/edited/edit")
+    review = await post_panel(client, edit.text, "next", **{"ingress[0].ports[0].port": "8080"})
+    done = await post_panel(client, review.text, "apply", headers=headers)
+    target = done.headers["HX-Redirect"] if headers else done.headers["location"]
+    assert done.status_code == (204 if headers else 303)
+    assert target.endswith(f"?namespace={namespace}&done=updated&name=edited")
+    listed = await client.get(target)
+    assert '<div class="notice" role="status" id="np-done">Network policy edited was updated.</div>' in listed.text
+    client.cookies.set("lang", "zh-CN")
+    try:
+        listed = await client.get(target)
+    finally:
+        client.cookies.delete("lang")
+    assert '<div class="notice" role="status" id="np-done">网络策略 edited 已更新。</div>' in listed.text
