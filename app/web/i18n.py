@@ -491,3 +491,8 @@ CATALOG.update({
     "Network policy {name} was updated.": "网络策略 {name} 已更新。",
     "Network policy {name} was deleted.": "网络策略 {name} 已删除。",
 })
+
+# Accessibility.
+CATALOG.update({
+    "Skip to main content": "跳到主要内容",
+})

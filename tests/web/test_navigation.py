@@ -91,7 +91,7 @@ async def test_the_clusters_page_and_the_menu_in_chinese(admin: Any) -> None:
         html = (await client.get("/")).text
     finally:
         client.cookies.delete("lang")
-    main = html.split('<main class="content">', 1)[1]
+    main = html.split('<main class="content"', 1)[1]
     for chinese in ("<h1>集群列表</h1>", "名称", "状态", "运行中"):
         assert chinese in main
     for english in (">Clusters<", ">Name<", ">Status<", ">Running<", ">Notes<"):
