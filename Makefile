@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean browser screenshots postgres localcluster
+.PHONY: run test lint bench clean browser screenshots postgres localcluster locale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-run: $(VENV)/.installed localcluster
+run: $(VENV)/.installed locale localcluster
 	$(BIN)/netpol-console serve
 
 # The sandbox cluster's binary: the upstream control plane built from localcluster/ with Go, once,
@@ -25,6 +25,10 @@ run: $(VENV)/.installed localcluster
 localcluster: $(VENV)/.installed
 	@command -v go >/dev/null || { echo "Go is required to build the sandbox cluster (see README)"; exit 1; }
 	@$(BIN)/netpol-console sandbox --build-only
+
+# The translations: each app/locale/*/LC_MESSAGES/messages.po compiled to its .mo (Babel).
+locale: $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d app/locale -D messages
 
 # PostgreSQL for the database tests: installed and started when nothing answers on 127.0.0.1:5432.
 postgres:
@@ -39,7 +43,7 @@ tests/oidc/node_modules: tests/oidc/package.json
 	cd tests/oidc && npm install --no-audit --no-fund --silent
 	touch $@
 
-test: $(VENV)/.installed-dev browser tests/oidc/node_modules postgres localcluster lint
+test: $(VENV)/.installed-dev locale browser tests/oidc/node_modules postgres localcluster lint
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -17,7 +17,7 @@ from app.policies.model import (
     effective_policy_types,
 )
 from app.policies.selectors import format_selector
-from app.policies.words import Each, Either, Words
+from app.policies.words import N_, Each, Either, Words
 
 
 def _rules(policy: NetworkPolicy, direction: str) -> list:
@@ -34,28 +34,28 @@ def summarize_direction(policy: NetworkPolicy, direction: str) -> str:
     count = len(_rules(policy, direction))
     if count == 0:
         return "Deny all"
-    return "1 rule" if count == 1 else f"{count} rules"
+    return Words("1 rule") if count == 1 else Words("{count} rules", count=str(count))
 
 
 # Whole sentences per direction, so that each can be translated as a whole.
 _SENTENCES = {
     "Ingress": {
-        "open": "Does not restrict ingress.",
-        "ignored": "Its ingress rules are ignored: policyTypes does not include Ingress.",
-        "deny": "Denies all ingress.",
-        "peers ports": "Allows ingress from {peers} on {ports}.",
-        "peers": "Allows ingress from {peers} on all ports.",
-        "ports": "Allows ingress from anywhere on {ports}.",
-        "all": "Allows ingress from anywhere on all ports.",
+        "open": N_("Does not restrict ingress."),
+        "ignored": N_("Its ingress rules are ignored: policyTypes does not include Ingress."),
+        "deny": N_("Denies all ingress."),
+        "peers ports": N_("Allows ingress from {peers} on {ports}."),
+        "peers": N_("Allows ingress from {peers} on all ports."),
+        "ports": N_("Allows ingress from anywhere on {ports}."),
+        "all": N_("Allows ingress from anywhere on all ports."),
     },
     "Egress": {
-        "open": "Does not restrict egress.",
-        "ignored": "Its egress rules are ignored: policyTypes does not include Egress.",
-        "deny": "Denies all egress.",
-        "peers ports": "Allows egress to {peers} on {ports}.",
-        "peers": "Allows egress to {peers} on all ports.",
-        "ports": "Allows egress to anywhere on {ports}.",
-        "all": "Allows egress to anywhere on all ports.",
+        "open": N_("Does not restrict egress."),
+        "ignored": N_("Its egress rules are ignored: policyTypes does not include Egress."),
+        "deny": N_("Denies all egress."),
+        "peers ports": N_("Allows egress to {peers} on {ports}."),
+        "peers": N_("Allows egress to {peers} on all ports."),
+        "ports": N_("Allows egress to anywhere on {ports}."),
+        "all": N_("Allows egress to anywhere on all ports."),
     },
 }
 

@@ -27,11 +27,11 @@ EGRESS_IP_PLACEHOLDER = "203.0.113.10/32"
 
 @dataclass(frozen=True)
 class Recipe:
-    """A named policy template: ``build(namespace)`` gives the form to review. The title is a
-    catalog text of the pages; the description, ``Words`` the pages translate."""
+    """A named policy template: ``build(namespace)`` gives the form to review. The title and
+    the description are ``Words`` the pages translate."""
 
     name: str
-    title: str
+    title: Words
     description: Words
     spec: Callable[[], dict[str, Any]]
     policy_name: str
@@ -138,14 +138,14 @@ def _allow_same_namespace() -> dict[str, Any]:
 _ALL = (
     Recipe(
         "allow-by-label",
-        "Allow access by label",
+        Words("Allow access by label"),
         Words("Only pods labelled app=busybox may reach the nginx pods (app=nginx), on TCP 80."),
         _allow_by_label,
         "access-nginx",
     ),
     Recipe(
         "allow-cidrs",
-        "Allow CIDR blocks to an Internet-facing service",
+        Words("Allow CIDR blocks to an Internet-facing service"),
         Words(
             "Pods labelled app=busybox, the load-balancer health checks ({health_checks}) and a client "
             "range (replace {client} with your own) may reach nginx on TCP 80.",
@@ -157,7 +157,7 @@ _ALL = (
     ),
     Recipe(
         "egress-to-ips",
-        "Allow egress only to given addresses",
+        Words("Allow egress only to given addresses"),
         Words(
             "busybox may connect only to the listed addresses (replace {address}), plus DNS on UDP 53 anywhere.",
             address=EGRESS_IP_PLACEHOLDER,
@@ -167,7 +167,7 @@ _ALL = (
     ),
     Recipe(
         "deny-public-net",
-        "Deny the public network for a namespace",
+        Words("Deny the public network for a namespace"),
         Words(
             "Every pod of the namespace may reach only the cluster's pods and the private ranges "
             "{private}; ingress stays open to all namespaces and 0.0.0.0/0.",
@@ -178,14 +178,14 @@ _ALL = (
     ),
     Recipe(
         "default-deny-ingress",
-        "Default deny ingress",
+        Words("Default deny ingress"),
         Words("No pod of the namespace accepts connections unless another policy allows them."),
         _default_deny_ingress,
         "default-deny-ingress",
     ),
     Recipe(
         "default-deny-egress",
-        "Default deny egress",
+        Words("Default deny egress"),
         Words(
             "No pod of the namespace opens connections unless another policy allows them "
             "(add the DNS recipe too, or names stop resolving)."
@@ -195,14 +195,14 @@ _ALL = (
     ),
     Recipe(
         "allow-dns",
-        "Allow DNS",
+        Words("Allow DNS"),
         Words("Every pod of the namespace may query CoreDNS (kube-system, k8s-app=kube-dns) on UDP and TCP 53."),
         _allow_dns,
         "allow-dns",
     ),
     Recipe(
         "allow-same-namespace",
-        "Allow traffic within the namespace",
+        Words("Allow traffic within the namespace"),
         Words("Pods of the namespace accept connections from every pod of the same namespace."),
         _allow_same_namespace,
         "allow-same-namespace",

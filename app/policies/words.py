@@ -13,6 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
+def N_(template: str) -> str:
+    """Marks ``template`` for extraction (Babel's ``N_`` keyword) where it is kept, to become
+    ``Words(template, ...)`` later: the text itself."""
+    return template
+
+
 class Words(str):
     """``Words("Denies all {what}.", what="ingress")`` == "Denies all ingress."."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,21 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
 from app import __version__
-from app.web.i18n import LANGUAGES, language, translate
+from app.policies.words import Series, Words
+from app.web.i18n import LANGUAGES, language, translations
+from app.web.wording import say
 
 
 def _i18n(request: Request) -> dict[str, Any]:
+    """The request's language for ``_()`` and ``{% trans %}`` (``jinja2.ext.i18n`` resolves
+    ``gettext`` and ``ngettext`` from the context first). ``_()`` also says a ``Words`` sentence."""
     lang = language(request)
-    return {"_": partial(translate, lang), "lang": lang, "languages": LANGUAGES}
+    catalog = translations(lang)
+
+    def _(text: str) -> str:
+        return say(lang, text) if isinstance(text, (Words, Series)) else catalog.gettext(text)
+
+    return {"_": _, "gettext": catalog.gettext, "ngettext": catalog.ngettext, "lang": lang, "languages": LANGUAGES}
 
 
 def _cluster_reach(request: Request) -> dict[str, Any]:
@@ -45,6 +53,7 @@ templates = Jinja2Templates(
     directory=Path(__file__).resolve().parent.parent.parent / "templates",
     context_processors=[_i18n, _cluster_reach, _chosen_cluster],
 )
+templates.env.add_extension("jinja2.ext.i18n")
 templates.env.globals["version"] = __version__
 
 

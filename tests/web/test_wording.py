@@ -3,35 +3,10 @@ template the pure code writes has its Chinese, and the sentences read as whole C
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
-from app.policies.form_describe import _SENTENCES, describe
+from app.policies.form_describe import describe
 from app.policies.model import NetworkPolicy
 from app.policies.recipes import RECIPES
-from app.web.i18n import CATALOG
 from app.web.wording import say
-
-POLICIES = Path(__file__).resolve().parents[2] / "app" / "policies"
-
-
-def words_templates() -> set[str]:
-    """The literal first argument of every ``Words(...)`` in app/policies, and the per-direction
-    sentences (passed to ``Words`` through a dict)."""
-    found = {text for sentences in _SENTENCES.values() for text in sentences.values()}
-    for module in POLICIES.glob("*.py"):
-        for node in ast.walk(ast.parse(module.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Words" and node.args:
-                first = node.args[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    found.add(first.value)
-    return found
-
-
-def test_every_template_of_the_pure_code_has_chinese() -> None:
-    templates = words_templates()
-    assert "Allows egress to {peers} on {ports}." in templates and len(templates) > 30
-    assert not sorted(t for t in templates if t not in CATALOG)
 
 
 def policy(spec: dict[str, object], namespace: str = "shop") -> NetworkPolicy:
