@@ -43,7 +43,12 @@ tests/oidc/node_modules: tests/oidc/package.json
 	cd tests/oidc && npm install --no-audit --no-fund --silent
 	touch $@
 
-test: $(VENV)/.installed-dev locale browser tests/oidc/node_modules postgres localcluster lint
+# axe-core (npm), the accessibility engine tests/e2e/test_axe.py injects into every page.
+tests/axe/node_modules: tests/axe/package.json
+	cd tests/axe && npm install --no-audit --no-fund --silent
+	touch $@
+
+test: $(VENV)/.installed-dev locale browser tests/oidc/node_modules tests/axe/node_modules postgres localcluster lint
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -1,6 +1,12 @@
-"""Ages as kubectl prints them (the AGE column, the console's Created column)."""
+"""Ages as kubectl prints them (the AGE column, the console's Created column).
+
+The text is ``Words`` (``app.policies.words``): the CLI and the API read kubectl's "12s", "5m3s",
+"2d4h" as they are; the pages say them in their language ("12 秒", "5 分 3 秒", "2 天 4 小时").
+"""
 
 from __future__ import annotations
+
+from app.policies.words import Words
 
 
 def human_duration(seconds: float) -> str:
@@ -9,24 +15,26 @@ def human_duration(seconds: float) -> str:
     if s < -1:
         return "<invalid>"
     if s < 0:
-        return "0s"
+        return Words("{s}s", s="0")
     if s < 120:
-        return f"{s}s"
+        return Words("{s}s", s=str(s))
     minutes = s // 60
     if minutes < 10:
-        return f"{minutes}m{s % 60}s" if s % 60 else f"{minutes}m"
+        return Words("{m}m{s}s", m=str(minutes), s=str(s % 60)) if s % 60 else Words("{m}m", m=str(minutes))
     if minutes < 180:
-        return f"{minutes}m"
+        return Words("{m}m", m=str(minutes))
     hours = minutes // 60
     if hours < 8:
-        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
+        return Words("{h}h{m}m", h=str(hours), m=str(minutes % 60)) if minutes % 60 else Words("{h}h", h=str(hours))
     if hours < 48:
-        return f"{hours}h"
+        return Words("{h}h", h=str(hours))
     if hours < 24 * 8:
-        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
+        days, rest = hours // 24, hours % 24
+        return Words("{d}d{h}h", d=str(days), h=str(rest)) if rest else Words("{d}d", d=str(days))
     if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
+        return Words("{d}d", d=str(hours // 24))
+    years = hours // 24 // 365
     if hours < 24 * 365 * 8:
         days = (hours // 24) % 365
-        return f"{hours // 24 // 365}y{days}d" if days else f"{hours // 24 // 365}y"
-    return f"{hours // 24 // 365}y"
+        return Words("{y}y{d}d", y=str(years), d=str(days)) if days else Words("{y}y", y=str(years))
+    return Words("{y}y", y=str(years))

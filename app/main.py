@@ -8,24 +8,33 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
 from app import api as rest_api
-from app.accounts import admin_web
-from app.accounts import templating as accounts_templating
-from app.accounts import web as accounts_web
 from app.accounts.middleware import AuthMiddleware
 from app.accounts.service import ensure_bootstrap_admin
-from app.audit import web as audit_web
 from app.config import Settings
 from app.connect import connect
 from app.db import make_engine, make_sessionmaker
 from app.errors import DomainError
 from app.migrate import upgrade_async
-from app.web import connectivity, health, networkpolicies, pages, policy_editor, policy_views, workloads
-from app.web.errors import domain_error_page
-from app.web.templating import templates
-from app.whitelist import web as whitelist_web
+from app.web import (
+    account,
+    accounts,
+    admin,
+    audit,
+    connectivity,
+    health,
+    namespaces,
+    networkpolicies,
+    pages,
+    policy_editor,
+    policy_views,
+    whitelist,
+    workloads,
+)
+from app.web.errors import domain_error_page, http_error_page
 from app.whitelist.service import grant_embedded_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,18 +65,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(health.router)
-    app.include_router(accounts_web.router)
+    app.include_router(accounts.router)
     app.include_router(pages.router)
     app.include_router(networkpolicies.router)
     app.include_router(policy_editor.router)
     app.include_router(policy_views.router)
+    app.include_router(namespaces.router)
     app.include_router(workloads.router)
     app.include_router(connectivity.router)
-    app.include_router(whitelist_web.router)
-    app.include_router(audit_web.router)
-    app.include_router(admin_web.router)
+    app.include_router(whitelist.router)
+    app.include_router(audit.router)
+    app.include_router(admin.router)
+    app.include_router(account.router)
     app.add_exception_handler(DomainError, domain_error_page)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error_page)  # type: ignore[arg-type]
     rest_api.install(app)  # /api/v1 routes; problem details for /api paths
     app.add_middleware(AuthMiddleware)
-    accounts_templating.install(templates)
     return app

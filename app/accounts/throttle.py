@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import LoginFailure, utcnow
 from app.config import Settings
 from app.errors import DomainError
+from app.policies.words import Words
 
 
 class LoginThrottled(DomainError):
@@ -26,8 +27,11 @@ class LoginThrottled(DomainError):
 
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, math.ceil(retry_after / 60))
-        unit = "minute" if minutes == 1 else "minutes"
-        super().__init__(f"Too many failed sign-in attempts. Try again in {minutes} {unit}.")
+        if minutes == 1:
+            super().__init__(Words("Too many failed sign-in attempts. Try again in 1 minute."))
+        else:
+            super().__init__(Words("Too many failed sign-in attempts. Try again in {minutes} minutes.",
+                                   minutes=str(minutes)))
         self.retry_after = retry_after
 
 

@@ -1,14 +1,19 @@
-"""The World snapshot of a cluster's cache and the questions the pages ask of it."""
+"""The World snapshot of a cluster's cache and the questions the pages ask of it.
+
+The texts handed to the pages (a peer, "any source", a rule's ports) are ``Words``: English as
+the API and the CLI read it, translated by the pages."""
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from app.policies.documents import Namespace, Pod
+from app.cluster.cache import ClusterCache
+from app.cluster.client import Cluster
+from app.policies.documents import Pod
 from app.policies.matrix import Matrix
+from app.policies.matrix import matrix as _matrix
 from app.policies.model import NetworkPolicy
 from app.policies.reachability import (
     EGRESS,
@@ -16,6 +21,7 @@ from app.policies.reachability import (
     CompiledPolicy,
     Endpoint,
     PeerMatcher,
+    PortMatcher,
     Verdict,
     World,
     compile_policy,
@@ -23,21 +29,21 @@ from app.policies.reachability import (
     peer_matches,
 )
 from app.policies.reachability import explain as _explain
-from app.policies.reachability import matrix as _matrix
-from app.policies.selectors import requirements_match
+from app.policies.selectors import format_requirements, requirements_match
+from app.policies.words import N_, Words
 
 DIRECTIONS = (INGRESS, EGRESS)
 _KINDS = ("namespaces", "pods", "networkpolicies")
 
 # cache → (the kinds' versions it was built at, the world); weak so a closed cluster is forgotten.
-_memo: weakref.WeakKeyDictionary[Any, tuple[tuple[int, ...], World]] = weakref.WeakKeyDictionary()
+_memo: weakref.WeakKeyDictionary[ClusterCache, tuple[tuple[int, ...], World]] = weakref.WeakKeyDictionary()
 
 
-def _versions(cache: Any) -> tuple[int, ...]:
+def _versions(cache: ClusterCache) -> tuple[int, ...]:
     return tuple(cache.kind_version(k) for k in _KINDS)
 
 
-def world(cluster: Any) -> World:
+def world(cluster: Cluster) -> World:
     """The cluster's World as its cache holds it now; the same object until a Namespace, Pod or
     NetworkPolicy changes."""
     cache = cluster.cache
@@ -46,33 +52,33 @@ def world(cluster: Any) -> World:
     if hit is not None and hit[0] == key:
         return hit[1]
     built = World(
-        (Namespace.from_dict(n) for n in cache.list("namespaces")),
-        (Pod.from_dict(p) for p in cache.list("pods")),
+        cache.namespaces(),
+        cache.pods(),
         cache.network_policies(),
     )
     _memo[cache] = (key, built)
     return built
 
 
-def explain(cluster: Any, src: str, dst: str, port: int | str, protocol: str = "TCP") -> Verdict:
+def explain(cluster: Cluster, src: str, dst: str, port: int | str, protocol: str = "TCP") -> Verdict:
     """Decide ``src`` → ``dst`` (each ``ns/pod`` or an IP address). Raises ``NotFound`` for an
     unknown pod, ``BadRequest`` for a malformed reference or two IP addresses."""
     w = world(cluster)
     return _explain(w, parse_ref(w, src), parse_ref(w, dst), port, protocol)
 
 
-def namespace_pods(cluster: Any, namespace: str | None) -> list[Pod]:
+def namespace_pods(cluster: Cluster, namespace: str | None) -> list[Pod]:
     """The pods of a namespace (every pod with None), sorted by namespace and name."""
     return [p for p in world(cluster).sorted_pods() if namespace is None or p.namespace == namespace]
 
 
-def matrix(cluster: Any, namespace: str | None, port: int | str, protocol: str = "TCP") -> Matrix:
+def matrix(cluster: Cluster, namespace: str | None, port: int | str, protocol: str = "TCP") -> Matrix:
     """Who may connect to whom among a namespace's pods (all pods with None) on one port."""
     w = world(cluster)
     return _matrix(w, port, protocol, namespace_pods(cluster, namespace))
 
 
-def selected_pods(cluster: Any, policy: NetworkPolicy) -> list[Pod]:
+def selected_pods(cluster: Cluster, policy: NetworkPolicy) -> list[Pod]:
     """The pods the policy's podSelector selects (in its namespace)."""
     cp = compile_policy(policy)
     return [p for p in namespace_pods(cluster, cp.namespace) if cp.selects(p)]
@@ -115,15 +121,50 @@ def _group(pods: list[Pod]) -> dict[str, list[str]]:
     return out
 
 
+# (the namespaces a peer names: the policy's own, all, by labels) → (all pods, pods by labels)
+_PEER_TEXTS = {
+    "own": (N_("all pods in namespace {namespace}"), N_("pods matching {pods} in namespace {namespace}")),
+    "all": (N_("all pods in all namespaces"), N_("pods matching {pods} in all namespaces")),
+    "labels": (
+        N_("all pods in namespaces matching {namespaces}"),
+        N_("pods matching {pods} in namespaces matching {namespaces}"),
+    ),
+}
+
+
+def peer_words(peer: PeerMatcher, policy_namespace: str) -> Words:
+    """``PeerMatcher.describe`` as translatable sentences (the same English)."""
+    if peer.block is not None:
+        if peer.block.excepts:
+            return Words("ipBlock {cidr} except {excepts}", cidr=peer.block.cidr, excepts=", ".join(peer.block.excepts))
+        return Words("ipBlock {cidr}", cidr=peer.block.cidr)
+    if peer.empty:
+        return Words("an empty peer (matches nothing)")
+    which = "own" if peer.namespaces is None else "labels" if peer.namespaces else "all"
+    everyone, some = _PEER_TEXTS[which]
+    params = {"namespace": policy_namespace, "namespaces": format_requirements(peer.namespaces or ())}
+    if peer.pods:
+        params["pods"] = format_requirements(peer.pods)
+    template = some if peer.pods else everyone
+    return Words(template, **{k: v for k, v in params.items() if "{" + k + "}" in template})
+
+
+def port_words(port: PortMatcher) -> str:
+    """``PortMatcher.describe``: "TCP/80" as it is, "TCP (all ports)" translatable."""
+    if port.port is None:
+        return Words("{protocol} (all ports)", protocol=port.protocol)
+    return port.describe()
+
+
 def _peer_pods(w: World, cp: CompiledPolicy, peer: PeerMatcher) -> PeerPods:
     pods = [p for p in w.sorted_pods() if peer_matches(w, cp.namespace, peer, Endpoint(pod=p))]
-    text = peer.describe(cp.namespace)
+    text = peer_words(peer, cp.namespace)
     if peer.block is not None:
         return PeerPods(peer.index, text, peer.block.cidr, peer.block.excepts, _group(pods))
     return PeerPods(peer.index, text, pods=_group(pods))
 
 
-def resolved_peers(cluster: Any, policy: NetworkPolicy) -> dict[str, list[RulePeers] | None]:
+def resolved_peers(cluster: Cluster, policy: NetworkPolicy) -> dict[str, list[RulePeers] | None]:
     """For Ingress and Egress: None when the policy does not restrict that direction, else each
     rule with its peers resolved to the pods they match today (an empty list: deny all)."""
     w = world(cluster)
@@ -137,17 +178,17 @@ def resolved_peers(cluster: Any, policy: NetworkPolicy) -> dict[str, list[RulePe
         resolved = []
         for rule in rules:
             if rule.peers is None:
-                everyone = "any source" if direction == INGRESS else "any destination"
+                everyone = Words("any source") if direction == INGRESS else Words("any destination")
                 peers = [PeerPods(None, everyone, pods=_group(w.sorted_pods()))]
             else:
                 peers = [_peer_pods(w, cp, peer) for peer in rule.peers]
-            ports = [pm.describe() for pm in rule.ports] if rule.ports is not None else ["all ports"]
+            ports: list[str] = [port_words(pm) for pm in rule.ports] if rule.ports is not None else [Words("all ports")]
             resolved.append(RulePeers(direction, rule.index, peers, ports))
         out[direction] = resolved
     return out
 
 
-def unprotected_after_delete(cluster: Any, policy: NetworkPolicy) -> dict[str, list[Pod]]:
+def unprotected_after_delete(cluster: Cluster, policy: NetworkPolicy) -> dict[str, list[Pod]]:
     """Per direction the policy restricts: the pods it selects that no OTHER policy selects for
     that direction — deleting it leaves them unrestricted there."""
     w = world(cluster)
@@ -164,7 +205,7 @@ def unprotected_after_delete(cluster: Any, policy: NetworkPolicy) -> dict[str, l
     return out
 
 
-def policies_selecting(cluster: Any, namespace: str, labels: Mapping[str, str]) -> list[CompiledPolicy]:
+def policies_selecting(cluster: Cluster, namespace: str, labels: Mapping[str, str]) -> list[CompiledPolicy]:
     """The policies of a namespace whose podSelector matches pods carrying ``labels``."""
     return [
         cp for cp in world(cluster).by_namespace.get(namespace, ()) if requirements_match(cp.selector, labels)

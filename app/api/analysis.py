@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from app import analysis
 from app.api.auth import CallerDep
-from app.api.common import require_namespace, synced
+from app.api.common import AnalysisCluster, require_namespace
 from app.api.schemas import ConnectivityAnswer, ConnectivityQuery, MatrixAnswer
 from app.errors import BadRequest
 from app.policies.text import parse_port
@@ -18,9 +18,6 @@ router = APIRouter(tags=["analysis"])
 PortQuery = Annotated[str, Query(min_length=1, max_length=15, description="A port number or a named port")]
 ProtocolQuery = Annotated[Literal["TCP", "UDP", "SCTP"], Query()]
 
-
-# What an answer about connections is computed from.
-ANALYSIS_KINDS = ("namespaces", "pods", "networkpolicies")
 MATRIX_LIMIT = 500  # pods of one namespace: 250,000 cells
 
 
@@ -29,10 +26,7 @@ MATRIX_LIMIT = 500  # pods of one namespace: 250,000 cells
     response_model=ConnectivityAnswer,
     summary="May one endpoint connect to another, and why",
 )
-async def connectivity(
-    request: Request, cluster: str, body: ConnectivityQuery, caller: CallerDep
-) -> ConnectivityAnswer:
-    c = await synced(request, cluster, *ANALYSIS_KINDS)
+async def connectivity(body: ConnectivityQuery, caller: CallerDep, c: AnalysisCluster) -> ConnectivityAnswer:
     verdict = analysis.explain(c, body.from_, body.to, parse_port(body.port), body.protocol)
     return ConnectivityAnswer(allowed=verdict.allowed, explanation=verdict.lines(), details=verdict.as_dict())
 
@@ -43,16 +37,14 @@ async def connectivity(
     summary="Who may connect to whom among a namespace's pods on one port",
 )
 async def reachability(
-    request: Request,
-    cluster: str,
     namespace: str,
     caller: CallerDep,
+    c: AnalysisCluster,
     port: PortQuery,
     protocol: ProtocolQuery = "TCP",
 ) -> MatrixAnswer:
-    c = await synced(request, cluster, *ANALYSIS_KINDS)
     require_namespace(c, namespace)
-    pods = len(c.cache.list("pods", namespace))
+    pods = len(c.cache.pods(namespace))
     if pods > MATRIX_LIMIT:
         # The answer grows with pods squared: bound it rather than let one call build megabytes.
         raise BadRequest(f"namespace {namespace} has {pods} pods; the matrix is served for at most {MATRIX_LIMIT}")

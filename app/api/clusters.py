@@ -1,4 +1,4 @@
-"""Read routes over a cluster's cache: clusters, namespaces, workloads, pods."""
+"""Read routes over a cluster's cache: clusters, workloads, pods (namespaces: app/api/namespaces.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from fastapi import APIRouter, Query, Request
 
 from app.api import paging
 from app.api.auth import CallerDep
-from app.api.common import cluster_of, require_namespace, synced
+from app.api.common import KnownCluster, PodCluster, require_namespace
 from app.api.paging import ContinueQuery, LimitQuery
 from app.api.schemas import ClusterDetail, ClusterInfo, ClusterList, ListMeta, ObjectList, WorkloadKind
 from app.cluster import WORKLOAD_KINDS
+from app.cluster.client import Cluster
+from app.cluster.deps import ready_cluster
+from app.cluster.records import Record
 from app.cluster.resources import resource
 from app.policies.selectors import parse_label_selector, requirements_match
-from app.policies.workloads import labels_of
 
 router = APIRouter(tags=["clusters"])
 
@@ -22,7 +24,7 @@ KindQuery = Annotated[WorkloadKind | None, Query(description="Only this kind")]
 SelectorQuery = Annotated[str, Query(description="e.g. `app=web,tier in (a,b)`")]
 
 
-def _info(cluster: Any) -> dict[str, Any]:
+def _info(cluster: Cluster) -> dict[str, Any]:
     readiness = cluster.cache.readiness()
     count = len(cluster.cache.network_policies()) if cluster.cache.readable("networkpolicies") else None
     return {
@@ -42,35 +44,18 @@ async def list_clusters(request: Request, caller: CallerDep) -> ClusterList:
 
 
 @router.get("/clusters/{cluster}", response_model=ClusterDetail, summary="One cluster and its readiness")
-async def get_cluster(request: Request, cluster: str, caller: CallerDep) -> ClusterDetail:
-    c = cluster_of(request, cluster)
+async def get_cluster(caller: CallerDep, c: KnownCluster) -> ClusterDetail:
     terway = None
-    config = c.cache.terway_config()
-    if config is not None:
-        data = config.get("data") or {}
+    data = c.cache.terway_config()
+    if data is not None:
         terway = {k: data[k] for k in ("disable_network_policy",) if k in data}
     return ClusterDetail(**_info(c), terway=terway)
 
 
-def _page(objects: list[dict[str, Any]], what: str, limit: int | None, token: str | None) -> ObjectList:
-    def key(o: dict[str, Any]) -> list[str]:
-        meta = o.get("metadata") or {}
-        return [str(o.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or "")]
-
-    items, more = paging.page(objects, key, what, limit, token)
-    return ObjectList(items=items, metadata=ListMeta(continue_=more))
-
-
-@router.get("/clusters/{cluster}/namespaces", response_model=ObjectList, summary="Namespaces")
-async def list_namespaces(
-    request: Request,
-    cluster: str,
-    caller: CallerDep,
-    limit: LimitQuery = None,
-    continue_: ContinueQuery = None,
-) -> ObjectList:
-    c = await synced(request, cluster, "namespaces")
-    return _page(c.cache.list("namespaces"), f"{cluster}/namespaces", limit, continue_)
+def _page(records: list[Record], what: str, limit: int | None, token: str | None) -> ObjectList:
+    """A page of the records' objects as the API server gave them."""
+    items, more = paging.page(records, lambda r: [r.kind, r.namespace, r.name], what, limit, token)
+    return ObjectList(items=[dict(r.object) for r in items], metadata=ListMeta(continue_=more))
 
 
 @router.get(
@@ -88,13 +73,12 @@ async def list_workloads(
     continue_: ContinueQuery = None,
 ) -> ObjectList:
     kinds = [kind] if kind else list(WORKLOAD_KINDS)
-    c = await synced(request, cluster, "namespaces", *(resource(k).plural for k in kinds))
+    # The kinds read depend on the query, so the route asks the check itself.
+    plurals = tuple(resource(k).plural for k in kinds)
+    c = await ready_cluster(request.app.state.clusters, cluster, ("namespaces", *plurals))
     require_namespace(c, namespace)
-    objects: list[dict[str, Any]] = []
-    for k in kinds:
-        # the cache keeps the API server's list items, which may lack kind: add it
-        objects.extend({"kind": k, **o} if "kind" not in o else o for o in c.cache.list(k, namespace))
-    return _page(objects, f"{cluster}/{namespace}/workloads/{kind or ''}", limit, continue_)
+    records: list[Record] = [w for k in plurals for w in c.cache.workloads(k, namespace)]
+    return _page(records, f"{cluster}/{namespace}/workloads/{kind or ''}", limit, continue_)
 
 
 @router.get(
@@ -103,16 +87,14 @@ async def list_workloads(
     summary="Pods of a namespace, optionally filtered by a label selector",
 )
 async def list_pods(
-    request: Request,
-    cluster: str,
     namespace: str,
     caller: CallerDep,
+    c: PodCluster,
     labelSelector: SelectorQuery = "",
     limit: LimitQuery = None,
     continue_: ContinueQuery = None,
 ) -> ObjectList:
-    c = await synced(request, cluster, "namespaces", "pods")
     require_namespace(c, namespace)
     reqs = parse_label_selector(labelSelector)
-    pods = [p for p in c.cache.list("pods", namespace) if requirements_match(reqs, labels_of(p))]
-    return _page(pods, f"{cluster}/{namespace}/pods/{labelSelector}", limit, continue_)
+    pods: list[Record] = [p for p in c.cache.pods(namespace) if requirements_match(reqs, p.labels)]
+    return _page(pods, f"{c.name}/{namespace}/pods/{labelSelector}", limit, continue_)

@@ -1,45 +1,67 @@
-"""What the API's routes share: the cluster of a path, its synced cache, a policy's answer."""
+"""What the API's routes share: the cluster of a path, checked once for what a route reads
+(app/cluster/deps.py, the check the pages use too; its errors answer as problem+json), and a
+policy's answer.
+
+``KnownCluster`` is any cluster the console knows (no readiness asked); ``PolicyCluster``,
+``NamespaceCluster``, ``PodCluster`` and ``AnalysisCluster`` are the cluster once its cache is
+synced for the kinds those routes read."""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import json
+from typing import Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
 
+from app.api.auth import Caller
 from app.api.schemas import PolicyAnswer
-from app.errors import Forbidden, NotFound, Unavailable
+from app.cluster.client import Cluster
+from app.cluster.deps import reading
+from app.editing import service as editing
+from app.editing.authority import impersonation
+from app.errors import NotFound
 from app.policies.form import FormUnsupported, policy_to_form
 from app.policies.model import NetworkPolicy
 
-CACHE_WAIT_SECONDS = 5.0
+# As the API server takes it (``dryRun=All``); ``true`` as the policy routes always took it.
+DryRunQuery = Annotated[
+    Literal["All", "true", "false"] | None,
+    Query(alias="dryRun", description="`All` (or `true`): validate and dry-run; store nothing."),
+]
 
 
-def cluster_of(request: Request, name: str) -> Any:
-    """The named cluster (404 for an unknown one)."""
-    return request.app.state.clusters.get(name)
+def is_dry(value: str | None) -> bool:
+    return value in ("All", "true")
 
 
-async def synced(request: Request, name: str, *kinds: str) -> Any:
-    """The named cluster, once its cache is synced; 503 when it cannot be (reads come from the
-    cache, and a cache that lost its API server must not pass for an empty cluster). A kind of
-    ``kinds`` the console may not list or watch there is 403 with the API server's words; kinds
-    a route does not need never stand in its way."""
-    cluster = cluster_of(request, name)
-    cache = cluster.cache
-    if not cache.ready and cache.state != "error":
-        await cache.wait_ready(CACHE_WAIT_SECONDS)
-    if not cache.ready:
-        error = cache.readiness().get("error") or cache.state
-        raise Unavailable(f"cluster {name!r} cannot be read right now: {error}")
-    unreadable = cache.unreadable()
-    for kind in kinds:
-        if kind in unreadable:
-            raise Forbidden(f"the console may not read {kind} in cluster {name!r}: {unreadable[kind]}")
-    return cluster
+def api_writer(request: Request, caller: Caller) -> editing.Writer:
+    """Who writes through the API: the services authorize (the operator role; for policies the
+    whitelist gate when the admin turned it on for the API) and audit with ``via="api"``."""
+    return editing.Writer(
+        user=caller.user,
+        via="api",
+        sessions=request.app.state.sessions,
+        as_user=impersonation(request.app.state.settings, caller.user),
+    )
 
 
-def require_namespace(cluster: Any, namespace: str) -> None:
-    if cluster.cache.get("namespaces", None, namespace) is None:
+def known_cluster(request: Request, cluster: str) -> Cluster:
+    """The named cluster (404 for an unknown one), whatever its cache's state."""
+    found: Cluster = request.app.state.clusters.get(cluster)
+    return found
+
+
+KnownCluster = Annotated[Cluster, Depends(known_cluster)]
+NamespaceCluster = Annotated[Cluster, Depends(reading("namespaces"))]
+PodCluster = Annotated[Cluster, Depends(reading("namespaces", "pods"))]
+PolicyCluster = Annotated[Cluster, Depends(reading("namespaces", "networkpolicies"))]
+# What an answer about connections is computed from.
+AnalysisCluster = Annotated[Cluster, Depends(reading("namespaces", "pods", "networkpolicies"))]
+
+
+def require_namespace(cluster: Cluster, namespace: str) -> None:
+    if cluster.cache.namespace(namespace) is None:
         raise NotFound(f'namespaces "{namespace}" not found')
 
 
@@ -70,6 +92,13 @@ def policy_answer(
 
 def etag(resource_version: str | None) -> str:
     return f'"{resource_version}"' if resource_version else ""
+
+
+def digest_etag(value: Any) -> str:
+    """An ETag that digests ``value`` (JSON): for objects whose resourceVersion moves without a
+    change the caller can see or make (a namespace's, a workload's status updates)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
 
 
 def if_match(request: Request) -> str | None:

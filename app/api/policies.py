@@ -9,17 +9,25 @@ validation, then the API server), which also checks the operator role and the wh
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.api import bodies, paging
-from app.api.auth import Caller, CallerDep, WriterDep
-from app.api.common import etag, if_match, policy_answer, require_namespace, synced
+from app.api.auth import CallerDep, WriterDep
+from app.api.common import (
+    DryRunQuery,
+    PolicyCluster,
+    api_writer,
+    etag,
+    if_match,
+    is_dry,
+    policy_answer,
+    require_namespace,
+)
 from app.api.paging import ContinueQuery, LimitQuery
 from app.api.schemas import ListMeta, PolicyAnswer, PolicyList, ValidationAnswer, ValidationResult
 from app.editing import service as editing
-from app.editing.authority import impersonation
 from app.errors import BadRequest, Invalid, NotFound
 from app.policies.model import NetworkPolicy
 from app.policies.validation import validate_network_policy
@@ -28,7 +36,6 @@ router = APIRouter(tags=["networkpolicies"])
 
 KIND = "NetworkPolicy"
 BASE = "/clusters/{cluster}/namespaces/{namespace}/networkpolicies"
-DryRunQuery = Annotated[bool, Query(alias="dryRun", description="Validate and dry-run; store nothing.")]
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "The policy's resourceVersion, quoted."}}
 
 
@@ -38,32 +45,20 @@ async def _read_policy(request: Request) -> NetworkPolicy:
     return policy
 
 
-def _writer(request: Request, caller: Caller) -> editing.Writer:
-    """The editing service authorizes (operator role, whitelist gate for API writes when the admin
-    turned it on) and records every real write in the audit log with ``via="api"``."""
-    return editing.Writer(
-        user=caller.user,
-        via="api",
-        sessions=request.app.state.sessions,
-        as_user=impersonation(request.app.state.settings, caller.user),
-    )
-
-
 @router.get(BASE, response_model=PolicyList, summary="NetworkPolicies of a namespace")
 async def list_policies(
     request: Request,
-    cluster: str,
     namespace: str,
     caller: CallerDep,
+    c: PolicyCluster,
     limit: LimitQuery = None,
     continue_: ContinueQuery = None,
 ) -> PolicyList:
-    c = await synced(request, cluster, "namespaces", "networkpolicies")
     require_namespace(c, namespace)
     items, more = paging.page(
         c.cache.network_policies(namespace),
         lambda p: p.name,
-        f"{cluster}/{namespace}/networkpolicies",
+        f"{c.name}/{namespace}/networkpolicies",
         limit,
         continue_,
     )
@@ -77,9 +72,8 @@ async def list_policies(
     responses={200: {"headers": ETAG_HEADER}},
 )
 async def get_policy(
-    request: Request, response: Response, cluster: str, namespace: str, name: str, caller: CallerDep
+    request: Request, response: Response, namespace: str, name: str, caller: CallerDep, c: PolicyCluster
 ) -> PolicyAnswer:
-    c = await synced(request, cluster, "namespaces", "networkpolicies")
     policy = c.cache.network_policy(namespace, name)
     if policy is None:
         raise NotFound(f'networkpolicies.networking.k8s.io "{name}" not found')
@@ -99,16 +93,16 @@ async def get_policy(
 async def create_policy(
     request: Request,
     response: Response,
-    cluster: str,
     namespace: str,
     caller: WriterDep,
-    dry_run: DryRunQuery = False,
+    c: PolicyCluster,
+    dry: DryRunQuery = None,
 ) -> PolicyAnswer:
-    c = await synced(request, cluster, "namespaces", "networkpolicies")
+    dry_run = is_dry(dry)
     policy = bodies.place(await _read_policy(request), namespace)
     require_namespace(c, namespace)
 
-    outcome = await editing.write(c, policy, update=False, dry_run=dry_run, writer=_writer(request, caller))
+    outcome = await editing.write(c, policy, update=False, dry_run=dry_run, writer=api_writer(request, caller))
     response.status_code = 200 if dry_run else 201
     if outcome.policy.metadata.resource_version and not dry_run:
         response.headers["ETag"] = etag(outcome.policy.metadata.resource_version)
@@ -127,13 +121,13 @@ async def create_policy(
 async def replace_policy(
     request: Request,
     response: Response,
-    cluster: str,
     namespace: str,
     name: str,
     caller: WriterDep,
-    dry_run: DryRunQuery = False,
+    c: PolicyCluster,
+    dry: DryRunQuery = None,
 ) -> PolicyAnswer:
-    c = await synced(request, cluster, "namespaces", "networkpolicies")
+    dry_run = is_dry(dry)
     policy = bodies.place(await _read_policy(request), namespace, name)
     wanted = if_match(request)
     if wanted is not None:
@@ -143,7 +137,7 @@ async def replace_policy(
                 f"({policy.metadata.resource_version}) differ"
             )
         policy.metadata.resource_version = wanted
-    outcome = await editing.write(c, policy, update=True, dry_run=dry_run, writer=_writer(request, caller))
+    outcome = await editing.write(c, policy, update=True, dry_run=dry_run, writer=api_writer(request, caller))
     if outcome.policy.metadata.resource_version and not dry_run:
         response.headers["ETag"] = etag(outcome.policy.metadata.resource_version)
     return policy_answer(outcome.policy, outcome.warnings, dry_run=dry_run)
@@ -157,11 +151,10 @@ async def replace_policy(
     description="With `If-Match`, only when the policy is still at that resourceVersion (else 409).",
 )
 async def delete_policy(
-    request: Request, cluster: str, namespace: str, name: str, caller: WriterDep
+    request: Request, namespace: str, name: str, caller: WriterDep, c: PolicyCluster
 ) -> Response:
-    c = await synced(request, cluster, "namespaces", "networkpolicies")
     await editing.delete(
-        c, namespace, name, writer=_writer(request, caller), resource_version=if_match(request)
+        c, namespace, name, writer=api_writer(request, caller), resource_version=if_match(request)
     )
     return Response(status_code=204)
 

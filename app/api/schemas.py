@@ -192,3 +192,43 @@ class AuditEntryOut(_Out):
 class AuditList(_Out):
     items: list[AuditEntryOut]
     metadata: ListMeta
+
+
+class NamespaceIn(_Out):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=63, examples=["test-np"])
+    labels: dict[str, str] = Field(default_factory=dict, examples=[{"env": "test"}])
+
+
+class NamespaceLabelsIn(_Out):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: dict[str, str] = Field(
+        description="All the labels the namespace should hold: a label not named is removed "
+        "(`kubernetes.io/metadata.name` stays, the API server keeps it equal to the name).",
+        examples=[{"env": "prod"}],
+    )
+
+
+class NamespaceAnswer(_Out):
+    """A Namespace as the API server has it (or as a dry run would store it), with what the
+    console knows of it beside: its pods, its NetworkPolicies and which directions they deny."""
+
+    apiVersion: str = "v1"
+    kind: str = "Namespace"
+    metadata: dict[str, Any]
+    spec: dict[str, Any] = Field(default_factory=dict)
+    status: dict[str, Any] = Field(default_factory=dict, description="`phase`: Active or Terminating")
+    pods: int = Field(description="How many pods the namespace holds (from the console's cache).")
+    networkPolicies: int = Field(description="How many NetworkPolicies the namespace holds.")
+    defaultDeny: dict[str, list[str]] = Field(
+        description="Per direction (Ingress, Egress), the policies that deny it to every pod of the namespace."
+    )
+    warnings: list[str] = Field(default_factory=list)
+    dryRun: bool = False
+
+
+class NamespaceList(_Out):
+    items: list[NamespaceAnswer]
+    metadata: ListMeta

@@ -138,7 +138,7 @@ def _world(files: list[str]) -> Any:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    from app.policies.reachability import matrix
+    from app.policies.matrix import matrix
 
     try:
         world = _world(args.files)
@@ -178,7 +178,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from app.policies.matrix import bench
+    from app.cli.bench import bench
 
     r = bench(args.pods, args.namespaces, args.policies, args.seed, parse_port(args.port))
     print(

@@ -16,10 +16,11 @@ client-go's reflector does:
   bookmark marks the scope fresh, and ``readiness()`` reports each scope's staleness (seconds
   since the last list, event or bookmark).
 
-Objects are kept as the API server's JSON dicts in ``{namespace: {name: object}}`` indexes per
-scope (cluster-scoped kinds under namespace ``""``), so an event costs O(1) and a namespace's
-objects are found without a scan; NetworkPolicies are also kept parsed. Returned dicts are shared
-with the cache: callers must not mutate them.
+Objects are kept as typed records (app/cluster/records.py, built once as the list or the event
+brings them in) in ``{namespace: {name: record}}`` indexes per scope (cluster-scoped kinds under
+namespace ``""``), so an event costs O(1) and a namespace's objects are found without a scan;
+NetworkPolicies are also kept parsed. Callers read them through typed methods (``namespaces()``,
+``pods()``, ``workloads()``, ``network_policies()``, ...); ``list()`` and ``get()`` serve any kind.
 
 Change notification: ``version`` grows by one with each change (an event, a state change, or a
 completed re-list); ``await wait_changed(since, timeout)`` returns as soon as it passes ``since``.
@@ -32,11 +33,12 @@ import builtins
 import contextlib
 import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.cluster.errors import Expired, TooLargeResourceVersion
+from app.cluster.records import NamespaceRecord, PodRecord, Record, WorkloadRecord, record
 from app.cluster.resources import Resource, resource
 from app.errors import BadRequest, DomainError, Forbidden, Unavailable
 from app.policies.model import NetworkPolicy
@@ -48,7 +50,6 @@ log = logging.getLogger(__name__)
 
 TERWAY_NAMESPACE = "kube-system"
 TERWAY_CONFIGMAP = "eni-config"
-TERWAY_DAEMONSETS = ("terway-eniip", "terway-eni")
 
 # Scope states, as readiness() reports them.
 SYNCING, READY, ERROR, FORBIDDEN, STOPPED = "syncing", "ready", "error", "forbidden", "stopped"
@@ -137,7 +138,7 @@ class _ScopeState:
     verb: str | None = None  # with FORBIDDEN or ERROR: "list" or "watch"
     fresh_at: float | None = None  # loop time of the last list, event or bookmark
     lists: int = 0  # completed lists: the first, then one for each relist
-    objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    objects: dict[str, dict[str, Record]] = field(default_factory=dict)
 
 
 class ClusterCache:
@@ -156,7 +157,6 @@ class ClusterCache:
     ) -> None:
         self._cluster = cluster
         self.scopes = scopes(namespaces)
-        self.namespaces = tuple(dict.fromkeys(namespaces or ()))
         self._page_size = page_size
         self._watch_timeout = watch_timeout
         self._backoff = backoff
@@ -184,9 +184,9 @@ class ClusterCache:
     def _states(self, kind: str) -> list[_ScopeState]:
         return [self._scopes[s.key] for s in self._of_kind[self._kind(kind)]]
 
-    def list(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+    def list(self, kind: str, namespace: str | None = None) -> list[Record]:
         """Cached objects of a kind ("pods" or "Pod"), in one namespace or all of them."""
-        out: list[dict[str, Any]] = []
+        out: list[Record] = []
         for state in self._states(kind):
             if namespace is not None:
                 out.extend(state.objects.get(namespace, {}).values())
@@ -194,16 +194,31 @@ class ClusterCache:
                 out.extend(obj for bucket in state.objects.values() for obj in bucket.values())
         return out
 
-    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+    def get(self, kind: str, namespace: str | None, name: str) -> Record | None:
         for state in self._states(kind):
             found = state.objects.get(namespace or "", {}).get(name)
             if found is not None:
                 return found
         return None
 
-    def namespaces_of(self, kind: str) -> builtins.list[str]:
-        """Namespaces holding at least one cached object of the kind."""
-        return [ns for state in self._states(kind) for ns, bucket in state.objects.items() if bucket]
+    def namespaces(self) -> builtins.list[NamespaceRecord]:
+        return [r for r in self.list("namespaces") if isinstance(r, NamespaceRecord)]
+
+    def namespace(self, name: str) -> NamespaceRecord | None:
+        found = self.get("namespaces", None, name)
+        return found if isinstance(found, NamespaceRecord) else None
+
+    def namespace_names(self) -> builtins.list[str]:
+        """The cached namespaces' names, sorted."""
+        return sorted(ns.name for ns in self.namespaces())
+
+    def pods(self, namespace: str | None = None) -> builtins.list[PodRecord]:
+        return [r for r in self.list("pods", namespace) if isinstance(r, PodRecord)]
+
+    def workloads(self, kind: str, namespace: str | None = None) -> builtins.list[WorkloadRecord]:
+        """The workloads of one kind ("deployments" or "Deployment"), sorted by namespace and name."""
+        found = [r for r in self.list(kind, namespace) if isinstance(r, WorkloadRecord)]
+        return sorted(found, key=lambda w: (w.namespace, w.name))
 
     def network_policies(self, namespace: str | None = None) -> builtins.list[NetworkPolicy]:
         if namespace is not None:
@@ -213,17 +228,13 @@ class ClusterCache:
     def network_policy(self, namespace: str, name: str) -> NetworkPolicy | None:
         return self._policies.get(namespace, {}).get(name)
 
-    def terway_config(self) -> dict[str, Any] | None:
-        """The ConfigMap kube-system/eni-config, when the cluster has one."""
-        return self.get("configmaps", TERWAY_NAMESPACE, TERWAY_CONFIGMAP)
-
-    def terway_daemonset(self) -> dict[str, Any] | None:
-        """The Terway DaemonSet (terway-eniip, or terway-eni on older exclusive-ENI clusters)."""
-        for name in TERWAY_DAEMONSETS:
-            found = self.get("daemonsets", TERWAY_NAMESPACE, name)
-            if found is not None:
-                return found
-        return None
+    def terway_config(self) -> dict[str, str] | None:
+        """The data of the ConfigMap kube-system/eni-config, when the cluster has one."""
+        found = self.get("configmaps", TERWAY_NAMESPACE, TERWAY_CONFIGMAP)
+        if found is None:
+            return None
+        data = found.object.get("data")
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     # -- state -------------------------------------------------------------------------------
 
@@ -243,6 +254,10 @@ class ClusterCache:
     def readable(self, kind: str) -> bool:
         """Every scope of the kind is synced (none forbidden, failing or syncing)."""
         return all(state.state == READY for state in self._states(kind))
+
+    def listed(self, kind: str) -> bool:
+        """Every scope of the kind was listed at least once (what it holds may since be stale)."""
+        return all(state.lists > 0 for state in self._states(kind))
 
     def unreadable(self) -> dict[str, str]:
         """``{kind: why}`` for each kind with a scope the console may not list or watch."""
@@ -396,7 +411,7 @@ class ClusterCache:
                 await asyncio.sleep(max(backoff.step(), asked or 0))
 
     async def _relist(self, scope: CacheScope) -> str:
-        objects: dict[str, dict[str, dict[str, Any]]] = {}
+        objects: dict[str, dict[str, Record]] = {}
         token: str | None = None
         rv = ""
         while True:
@@ -410,7 +425,7 @@ class ClusterCache:
             for obj in page["items"]:
                 if scope.accepts(obj):
                     meta = obj.get("metadata") or {}
-                    objects.setdefault(meta.get("namespace") or "", {})[meta.get("name") or ""] = obj
+                    objects.setdefault(meta.get("namespace") or "", {})[meta.get("name") or ""] = _record(scope, obj)
             meta = page.get("metadata") or {}
             rv = str(meta.get("resourceVersion") or rv)
             token = meta.get("continue") or None
@@ -422,7 +437,7 @@ class ClusterCache:
             for ns in [ns for ns in self._policies if scope.namespace in (None, ns)]:
                 del self._policies[ns]
             for ns, bucket in objects.items():
-                parsed = {name: p for name, obj in bucket.items() if (p := _parse(obj)) is not None}
+                parsed = {name: p for name, r in bucket.items() if (p := _parse(r.object)) is not None}
                 if parsed:
                     self._policies[ns] = parsed
         state.objects = objects
@@ -453,7 +468,7 @@ class ClusterCache:
                 if not self._policies[ns]:
                     del self._policies[ns]
         else:
-            objects.setdefault(ns, {})[name] = event.object
+            objects.setdefault(ns, {})[name] = _record(scope, event.object)
             if is_policy:
                 policy = _parse(event.object)
                 if policy is not None:
@@ -471,7 +486,11 @@ def _now() -> float:
         return 0.0
 
 
-def _parse(obj: dict[str, Any]) -> NetworkPolicy | None:
+def _record(scope: CacheScope, obj: dict[str, Any]) -> Record:
+    return record(scope.resource.plural, scope.resource.kind, obj)
+
+
+def _parse(obj: Mapping[str, Any]) -> NetworkPolicy | None:
     try:
         return NetworkPolicy.from_dict(obj)
     except DomainError as exc:

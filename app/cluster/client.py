@@ -19,8 +19,8 @@ import aiohttp
 from kubernetes_asyncio.client import ApiClient
 
 from app.cluster.errors import Expired, from_status, translated
-from app.cluster.resources import WORKLOAD_KINDS, Resource, resource
-from app.errors import BadRequest, FieldError, Invalid, Unavailable
+from app.cluster.resources import Resource, resource
+from app.errors import FieldError, Invalid, Unavailable
 from app.policies.model import NetworkPolicy
 
 if TYPE_CHECKING:
@@ -270,20 +270,6 @@ class Cluster:
         data["items"] = items
         return data
 
-    async def list_objects(
-        self,
-        kind: str,
-        namespace: str | None = None,
-        *,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Every object of a kind, in one namespace or (``namespace`` None) in all of them."""
-        page = await self.list_page(
-            kind, namespace, label_selector=label_selector, field_selector=field_selector
-        )
-        return list(page["items"])
-
     async def get_object(
         self, kind: str, namespace: str | None, name: str, *, as_user: Impersonation | None = None
     ) -> dict[str, Any]:
@@ -368,6 +354,29 @@ class Cluster:
         )
         return WriteResult(data, warnings, dry_run)
 
+    async def patch(
+        self,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        patch: dict[str, Any],
+        *,
+        dry_run: bool = False,
+        as_user: Impersonation | None = None,
+    ) -> WriteResult:
+        """A JSON merge patch (RFC 7386) of one object. A ``metadata.resourceVersion`` in the patch
+        is a precondition: a stale one is a Conflict, as for ``replace``."""
+        res = resource(kind)
+        headers = {"Content-Type": "application/merge-patch+json", **(_as_headers(as_user) or {})}
+        data, warnings = await self._call(
+            "PATCH",
+            res.path(namespace, name),
+            query=_write_query(dry_run, "Strict"),
+            body=patch,
+            headers=headers,
+        )
+        return WriteResult(data, warnings, dry_run)
+
     async def watch(
         self,
         kind: str | Resource,
@@ -413,54 +422,6 @@ class Cluster:
             resp.close()
 
     # -- the console's calls -----------------------------------------------------------------
-
-    async def list_namespaces(self) -> list[dict[str, Any]]:
-        return await self.list_objects("namespaces")
-
-    async def get_namespace(self, name: str) -> dict[str, Any]:
-        return await self.get_object("namespaces", None, name)
-
-    async def list_pods(
-        self, namespace: str | None = None, *, label_selector: str | None = None
-    ) -> list[dict[str, Any]]:
-        return await self.list_objects("pods", namespace, label_selector=label_selector)
-
-    async def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
-        return await self.get_object("pods", namespace, name)
-
-    async def list_workloads(
-        self, kind: str, namespace: str | None = None, *, label_selector: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Deployments, StatefulSets, DaemonSets, Jobs or CronJobs."""
-        res = resource(kind)
-        if res.kind not in WORKLOAD_KINDS:
-            raise BadRequest(f"{kind!r} is not a workload kind ({', '.join(WORKLOAD_KINDS)})")
-        return await self.list_objects(res.plural, namespace, label_selector=label_selector)
-
-    async def get_workload(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
-        res = resource(kind)
-        if res.kind not in WORKLOAD_KINDS:
-            raise BadRequest(f"{kind!r} is not a workload kind ({', '.join(WORKLOAD_KINDS)})")
-        return await self.get_object(res.plural, namespace, name)
-
-    async def list_services(self, namespace: str | None = None) -> list[dict[str, Any]]:
-        return await self.list_objects("services", namespace)
-
-    async def get_service(self, namespace: str, name: str) -> dict[str, Any]:
-        return await self.get_object("services", namespace, name)
-
-    async def list_nodes(self) -> list[dict[str, Any]]:
-        return await self.list_objects("nodes")
-
-    async def get_node(self, name: str) -> dict[str, Any]:
-        return await self.get_object("nodes", None, name)
-
-    async def get_configmap(self, namespace: str, name: str) -> dict[str, Any]:
-        return await self.get_object("configmaps", namespace, name)
-
-    async def list_network_policies(self, namespace: str | None = None) -> list[NetworkPolicy]:
-        items = await self.list_objects("networkpolicies", namespace)
-        return [NetworkPolicy.from_dict(item) for item in items]
 
     async def get_network_policy(
         self, namespace: str, name: str, *, as_user: Impersonation | None = None
@@ -510,11 +471,6 @@ class Cluster:
             resource_version=resource_version,
             as_user=as_user,
         )
-
-    async def server_version(self) -> dict[str, Any]:
-        """GET /version: a cheap reachability and credentials check."""
-        data, _ = await self._call("GET", "/version")
-        return data
 
 
 __all__ = ["Cluster", "Expired", "Impersonation", "WatchEvent", "WriteResult", "parse_warnings"]

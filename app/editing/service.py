@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.service import record_detached
-from app.cluster.client import Impersonation
+from app.cluster.client import Cluster, Impersonation
 from app.errors import BeingDeleted, DomainError, FieldError, Forbidden, Invalid
 from app.policies.lifecycle import deletion
 from app.policies.model import NetworkPolicy, dump_yaml
@@ -36,6 +36,7 @@ from app.policies.validation import (
     validate_network_policy,
     validate_network_policy_update,
 )
+from app.policies.words import Words
 from app.whitelist.service import require_write
 
 KIND = "NetworkPolicy"
@@ -80,19 +81,20 @@ def check(policy: NetworkPolicy, old: NetworkPolicy | None = None) -> list[str]:
     """Validate as the API server would; raise Invalid with field causes, else return warnings."""
     result = validate_network_policy_update(policy, old) if old is not None else validate_network_policy(policy)
     if not result.valid:
-        raise Invalid.for_object(QUALIFIED_KIND, policy.name, result.errors)
+        raise result.as_invalid(policy.name)
     return result.warnings
 
 
-async def authorize(cluster: Any, writer: Writer) -> None:
+async def authorize(cluster: Cluster, writer: Writer) -> None:
     """The operator role, then the whitelist gate for this cluster and the writer's team."""
     if not writer.user.has_role("operator"):
-        raise Forbidden(f"User {writer.name} may not change network policies: the operator role is required")
+        raise Forbidden(Words("User {user} may not change network policies: the operator role is required",
+                              user=writer.name))
     async with writer.sessions() as session:
         await require_write(session, cluster.name, writer.user, writer.via)
 
 
-async def refusal(cluster: Any, writer: Writer) -> Forbidden | None:
+async def refusal(cluster: Cluster, writer: Writer) -> Forbidden | None:
     """Why ``writer`` may not write here (the error ``write`` would raise), or None."""
     try:
         await authorize(cluster, writer)
@@ -101,20 +103,21 @@ async def refusal(cluster: Any, writer: Writer) -> Forbidden | None:
     return None
 
 
-def being_deleted(cluster: Any, namespace: str, name: str) -> BeingDeleted | None:
+def being_deleted(cluster: Cluster, namespace: str, name: str) -> BeingDeleted | None:
     """Why the policy may not be changed because it is being deleted (the error ``write`` and
     ``delete`` would raise), or None."""
     gone = deletion(cluster.cache.network_policy(namespace, name))
     if gone is None:
         return None
     why = f" ({gone.reason})" if gone.reason else ""
-    return BeingDeleted(
-        f'networkpolicy "{name}" in namespace "{namespace}" is being deleted{why}; it can no longer be changed'
-    )
+    return BeingDeleted(Words(
+        'networkpolicy "{name}" in namespace "{namespace}" is being deleted{why}; it can no longer be changed',
+        name=name, namespace=namespace, why=why,
+    ))
 
 
 async def write(
-    cluster: Any, policy: NetworkPolicy, *, update: bool, dry_run: bool, writer: Writer, action: str = ""
+    cluster: Cluster, policy: NetworkPolicy, *, update: bool, dry_run: bool, writer: Writer, action: str = ""
 ) -> Outcome:
     """Create (``update=False``) or replace a policy; with ``dry_run`` nothing is stored.
 
@@ -156,7 +159,7 @@ async def write(
 
 
 async def delete(
-    cluster: Any, namespace: str, name: str, *, writer: Writer, resource_version: str | None = None
+    cluster: Cluster, namespace: str, name: str, *, writer: Writer, resource_version: str | None = None
 ) -> None:
     await authorize(cluster, writer)
     refused = being_deleted(cluster, namespace, name)
@@ -177,7 +180,7 @@ async def delete(
 
 async def _audit(
     writer: Writer,
-    cluster: Any,
+    cluster: Cluster,
     policy: NetworkPolicy,
     action: str,
     outcome: str,

@@ -290,10 +290,6 @@ class PolicyForm(_Form):
     def add_input_error(self, error: FieldError) -> None:
         self._input_errors.append(error)
 
-    @property
-    def input_errors(self) -> list[FieldError]:
-        return list(self._input_errors)
-
 
 def form_field_for(path: str, form: PolicyForm | None = None, value: Any = None) -> str:
     """Module-level ``PolicyForm.form_field_for``; without a form, peers map one to one."""

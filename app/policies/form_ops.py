@@ -102,6 +102,20 @@ def selector_at(form: PolicyForm, selector_path: str) -> SelectorForm:
     return node
 
 
+# The picker's Type "All" (scenario 4 of the reference): the selector selects every pod.
+ALL_PODS = "all"
+
+
+def take_pick(selector: SelectorForm, all_pods: bool, labels: Iterable[tuple[str, str]]) -> None:
+    """The workload picker's OK: with Type All the selector loses its label rows and expressions
+    (``podSelector: {}``, every pod); else the chosen workload's labels are added."""
+    if all_pods:
+        selector.labels.clear()
+        selector.expressions.clear()
+    else:
+        add_labels(selector, labels)
+
+
 def add_labels(selector: SelectorForm, labels: Iterable[tuple[str, str]]) -> None:
     """Add label rows (a workload's pod-template labels), filling blank rows first, no duplicates."""
     for key, value in labels:

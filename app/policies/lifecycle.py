@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from app.policies.model import NetworkPolicy
 
@@ -69,11 +69,16 @@ def deletion(obj: NetworkPolicy | Mapping[str, Any] | None) -> Deletion | None:
     return Deletion(since, tuple(dict.fromkeys(str(f) for f in finalizers)), remaining)
 
 
-def terminating_namespaces(namespaces: Iterable[Mapping[str, Any]]) -> dict[str, Deletion]:
-    """The namespaces (raw objects) being deleted, by name."""
-    out = {}
-    for ns in namespaces:
-        gone = deletion(ns)
-        if gone is not None:
-            out[str((ns.get("metadata") or {}).get("name") or "")] = gone
-    return out
+class Deleting(Protocol):
+    """A namespace as the cache's records give it: its name and its deletion, if under way."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def deletion(self) -> Deletion | None: ...
+
+
+def terminating_namespaces(namespaces: Iterable[Deleting]) -> dict[str, Deletion]:
+    """The namespaces being deleted, by name."""
+    return {ns.name: ns.deletion for ns in namespaces if ns.deletion is not None}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from app.durations import human_duration
+from app.policies.documents import Pod
 from app.policies.form import summarize_direction
 from app.policies.lifecycle import Deletion, deletion
 from app.policies.model import NetworkPolicy
@@ -58,15 +58,15 @@ def age(created: str | None, now: datetime) -> str:
     return human_duration((now - start).total_seconds())
 
 
-def selected_pods(policy: NetworkPolicy, pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The pods (raw objects) of the policy's namespace that its podSelector selects."""
+def selected_pods(policy: NetworkPolicy, pods: Iterable[Pod]) -> list[Pod]:
+    """The pods of the policy's namespace that its podSelector selects."""
     ns = policy.namespace
-    return pods_selected(policy.spec.pod_selector, (p for p in pods if p.get("metadata", {}).get("namespace") == ns))
+    return pods_selected(policy.spec.pod_selector, (p for p in pods if p.namespace == ns))
 
 
 def policy_rows(
     policies: Iterable[NetworkPolicy],
-    pods: Iterable[Mapping[str, Any]],
+    pods: Iterable[Pod],
     *,
     now: datetime | None = None,
     name_filter: str = "",

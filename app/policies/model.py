@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from pydantic.alias_generators import to_camel
 
 from app.errors import FieldError, Invalid
-from app.policies.text import parse_policy_text
 
 API_VERSION = "networking.k8s.io/v1"
 KIND = "NetworkPolicy"
@@ -139,11 +138,6 @@ class NetworkPolicy(_Model):
             raise Invalid.for_object(f"{KIND}.networking.k8s.io", str(name or ""), causes)
         return cls.from_dict(doc)
 
-    @classmethod
-    def from_yaml(cls, text: str) -> NetworkPolicy:
-        docs = parse_policy_text(text)
-        return cls.from_dict(docs[0] if docs else None)
-
     def to_yaml(self) -> str:
         return dump_yaml(self.to_dict())
 
@@ -157,10 +151,6 @@ class NetworkPolicy(_Model):
 
     def ref(self) -> str:
         return f"{self.namespace or 'default'}/{self.name}"
-
-    def applies_to(self, direction: str) -> bool:
-        """Whether this (defaulted) policy restricts ``Ingress`` or ``Egress``."""
-        return direction in effective_policy_types(self.spec)
 
 
 def _python_names(model: _Model, path: str) -> list[FieldError]:

@@ -24,16 +24,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.errors import BadRequest, NotFound
 from app.policies.documents import Documents, Namespace, Pod
 from app.policies.model import NetworkPolicy, apply_defaults
 from app.policies.selectors import Requirement, format_requirements, requirements, requirements_match
 from app.policies.text import parse_port
-
-if TYPE_CHECKING:
-    from app.policies.matrix import Matrix
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -517,14 +514,3 @@ def explain(world: World, src: Endpoint, dst: Endpoint, port: int | str, protoco
         to_itself=src.pod is not None and dst.pod is not None and src.ref == dst.ref,
     )
 
-
-def allowed(world: World, src: Endpoint, dst: Endpoint, port: int | str, protocol: str = "TCP") -> bool:
-    """Just the answer of ``explain``."""
-    return explain(world, src, dst, port, protocol).allowed
-
-
-def matrix(world: World, port: int | str, protocol: str = "TCP", pods: list[Pod] | None = None) -> Matrix:
-    """The pod × pod matrix for one port (see ``app.policies.matrix``)."""
-    from app.policies.matrix import matrix as _matrix
-
-    return _matrix(world, port, protocol, pods)

@@ -1,13 +1,17 @@
-"""Workloads and pods as the policy editor sees them: which labels a workload gives its pods,
-which named ports pods offer. Pure, over the raw objects of the cache."""
+"""Workloads and pods as the policy editor sees them: which labels a workload gives its pods
+(read from its raw object), which pods a selector selects and which named ports they offer
+(over the pure ``Pod``). Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
+from app.policies.documents import Pod
 from app.policies.model import LabelSelector
 from app.policies.selectors import requirements, requirements_match
+
+P = TypeVar("P", bound=Pod)
 
 # (cache kind, Kubernetes kind, the ACK console's name for it)
 WORKLOAD_TYPES: tuple[tuple[str, str, str], ...] = (
@@ -32,28 +36,14 @@ def template_labels(workload: Mapping[str, Any]) -> dict[str, str]:
     return dict(((pod_template(workload).get("metadata") or {}).get("labels")) or {})
 
 
-def name_of(obj: Mapping[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("name", ""))
-
-
-def labels_of(obj: Mapping[str, Any]) -> dict[str, str]:
-    return dict((obj.get("metadata") or {}).get("labels") or {})
-
-
-def pods_selected(selector: LabelSelector | None, pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The pods (raw objects) a label selector selects; the selector is compiled once."""
+def pods_selected(selector: LabelSelector | None, pods: Iterable[P]) -> list[P]:
+    """The pods a label selector selects; the selector is compiled once."""
     reqs = requirements(selector)
     if reqs is None:
         return []
-    return [p for p in pods if requirements_match(reqs, labels_of(p))]
+    return [p for p in pods if requirements_match(reqs, p.labels)]
 
 
-def named_ports(pods: Iterable[Mapping[str, Any]]) -> list[tuple[str, int, str]]:
+def named_ports(pods: Iterable[Pod]) -> list[tuple[str, int, str]]:
     """The named container ports of pods: (name, number, protocol), sorted, without repeats."""
-    seen: set[tuple[str, int, str]] = set()
-    for pod in pods:
-        for container in (pod.get("spec") or {}).get("containers") or []:
-            for port in container.get("ports") or []:
-                if port.get("name"):
-                    seen.add((port["name"], int(port.get("containerPort", 0)), port.get("protocol", "TCP")))
-    return sorted(seen)
+    return sorted({(name, number, protocol) for p in pods for name, (number, protocol) in p.named_ports.items()})

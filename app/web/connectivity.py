@@ -14,7 +14,7 @@ from app.policies.lifecycle import terminating_namespaces
 from app.policies.model import PROTOCOLS
 from app.policies.text import parse_port
 from app.web.deps import ClusterDep
-from app.web.templating import templates
+from app.web.forms import refusal, render
 
 router = APIRouter()
 
@@ -44,15 +44,14 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
     pods = [p.ref for p in analysis.namespace_pods(cluster, None)]
     namespaces = sorted(
         {ref.split("/", 1)[0] for ref in pods}
-        | {n["metadata"]["name"] for n in cluster.cache.list("namespaces")}
+        | set(cluster.cache.namespace_names())
     )
     context: dict[str, Any] = {
         "cluster": cluster.name,
         "nav": "connectivity",
-        "hx": bool(request.headers.get("HX-Request")),
         "pods": pods,
         "namespaces": namespaces,
-        "terminating": terminating_namespaces(cluster.cache.list("namespaces")),
+        "terminating": terminating_namespaces(cluster.cache.namespaces()),
         "protocols": PROTOCOLS,
         "q": {k: q.get(k, "") for k in ("from", "from_ip", "to", "to_ip", "port", "mport", "mnamespace")},
         "protocol": protocol,
@@ -78,8 +77,8 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
             try:
                 context["verdict"] = analysis.explain(cluster, src, dst, _port(port), protocol)
             except (BadRequest, NotFound) as exc:
-                context["error"] = exc.message
-                status = exc.status_code
+                refused = refusal(request, exc)
+                context["error"], status = refused.banner, refused.status
     mnamespace, mport = q.get("mnamespace", ""), q.get("mport", "")
     if mnamespace and mport.strip():
         members = analysis.namespace_pods(cluster, mnamespace)
@@ -89,6 +88,6 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
             try:
                 context["matrix"] = analysis.matrix(cluster, mnamespace, _port(mport), context["mprotocol"])
             except BadRequest as exc:
-                context["matrix_error"] = exc.message
-                status = exc.status_code
-    return templates.TemplateResponse(request, "connectivity/index.html", context, status_code=status)
+                refused = refusal(request, exc)
+                context["matrix_error"], status = refused.banner, refused.status
+    return render(request, "connectivity/index.html", context, status_code=status)

@@ -1,4 +1,11 @@
-"""Typed dependencies of the pages."""
+"""Typed dependencies of the pages.
+
+``ClusterDep`` is the path's cluster, checked by app/cluster/deps.py (the check the REST API
+uses too) for what every cluster page reads, its namespaces and NetworkPolicies: an unknown
+cluster, a kind the console may not read and a cluster never synced end in the error page
+(app/web/errors.py); a cluster synced once but unreachable now is served as last known, under the
+banner that says so.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +14,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from app.accounts.deps import get_auth
-from app.cluster.client import Impersonation
+from app.cluster.client import Cluster, Impersonation
+from app.cluster.deps import reading
 from app.editing.authority import impersonation
 from app.editing.service import Writer
 
+PAGE_KINDS = ("namespaces", "networkpolicies")
 
-def get_cluster(request: Request, cluster: str) -> Any:
-    """The named cluster (raises app.errors.NotFound for an unknown name)."""
-    return request.app.state.clusters.get(cluster)
-
-
-ClusterDep = Annotated[Any, Depends(get_cluster)]
+ClusterDep = Annotated[Cluster, Depends(reading(*PAGE_KINDS, stale_ok=True))]
 
 
 def console_writer(request: Request, user: Any) -> Writer:

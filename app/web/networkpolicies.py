@@ -2,25 +2,25 @@
 policy was created, updated or deleted.
 
 Every write that ends on the list redirects to ``list_url(..., done=, name=)``; the list then says
-what was done in a ``role="status"`` message. A query parameter rather than a cookie or session:
-it survives both the 303 and htmx's ``HX-Redirect`` without state, and a reload repeats only a
-message, never the write.
+what was done in a ``role="status"`` message (``app.web.forms.done_url`` and ``notice``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts.deps import CurrentUser
+from app.cluster import Cluster, ClusterCache
 from app.editing import service as editing
 from app.policies.lifecycle import terminating_namespaces
 from app.policies.listing import RECOMMENDED_MAXIMUM, SORT_KEYS, policy_rows
+from app.policies.words import N_
 from app.web.deps import ClusterDep, console_writer
+from app.web.forms import done_url, notice, render
 from app.web.templating import templates
 
 router = APIRouter()
@@ -30,50 +30,61 @@ LONG_POLL_SECONDS = 25.0
 LIST_KINDS = ("networkpolicies", "pods", "namespaces")
 
 
-DONE = ("created", "updated", "deleted")  # the messages are in networkpolicies/_table.html
+# What the list says after each write (``?done=``).
+DONE = {
+    "created": N_("Network policy {name} was created."),
+    "updated": N_("Network policy {name} was updated."),
+    "deleted": N_("Network policy {name} was deleted."),
+    "restored": N_("Network policy {name} was restored."),
+}
 
 
 def list_url(request: Request, cluster: str, namespace: str, *, done: str = "", name: str = "") -> str:
     """The list of ``namespace``; with ``done`` (one of DONE) and ``name``, it says so at the top."""
-    query = {"namespace": namespace}
-    if done in DONE and name:
-        query |= {"done": done, "name": name}
-    return f"{request.url_for('networkpolicies', cluster=cluster)}?{urlencode(query)}"
+    url = f"{request.url_for('networkpolicies', cluster=cluster)}?{urlencode({'namespace': namespace})}"
+    return done_url(url, done, name) if done in DONE and name else url
 
 
-def list_version(cache: Any) -> int:
+def list_version(cache: ClusterCache) -> int:
     """The cache version at the last change of a kind the list shows."""
     return max(cache.kind_version(kind) for kind in LIST_KINDS)
 
 
 def _namespaces(cluster: ClusterDep) -> list[str]:
-    return sorted(n["metadata"]["name"] for n in cluster.cache.list("namespaces"))
+    return cluster.cache.namespace_names()
 
 
 async def _list_context(request: Request, cluster: ClusterDep, user: CurrentUser) -> dict[str, object]:
+    read_only = await editing.refusal(cluster, console_writer(request, user))
+    return list_context(request, cluster, read_only)
+
+
+def list_context(
+    request: Request, cluster: Cluster, read_only: object, namespace: str = ""
+) -> dict[str, object]:
+    """What the list page shows (of ``namespace``, else the one asked for, else default); the
+    Create / Edit panel is drawn over it. ``read_only``: why the user may not write, or None."""
     q = request.query_params
     namespaces = _namespaces(cluster)
-    namespace = q.get("namespace") or ("default" if "default" in namespaces else (namespaces or [""])[0])
+    namespace = namespace or q.get("namespace") or ("default" if "default" in namespaces else (namespaces or [""])[0])
     sort = q.get("sort", "name")
     sort = sort if sort in SORT_KEYS else "name"
     descending = q.get("dir") == "desc"
     name_filter = q.get("q", "")
     rows = policy_rows(
         cluster.cache.network_policies(namespace),
-        cluster.cache.list("pods", namespace),
+        cluster.cache.pods(namespace),
         name_filter=name_filter,
         sort=sort,
         descending=descending,
     )
     total = len(cluster.cache.network_policies())
-    done = q.get("done", "")
     return {
-        "done": done if done in DONE and q.get("name") else "",
-        "done_name": q.get("name", ""),
+        "notice": notice(request, DONE),
         "cluster": cluster.name,
         "namespaces": namespaces,
         "namespace": namespace,
-        "terminating": terminating_namespaces(cluster.cache.list("namespaces")),
+        "terminating": terminating_namespaces(cluster.cache.namespaces()),
         "rows": rows,
         "q": name_filter,
         "sort": sort,
@@ -83,7 +94,7 @@ async def _list_context(request: Request, cluster: ClusterDep, user: CurrentUser
         "recommended_maximum": RECOMMENDED_MAXIMUM,
         "version": list_version(cluster.cache),
         "nav": "networkpolicies",
-        "read_only": await editing.refusal(cluster, console_writer(request, user)),
+        "read_only": read_only,
     }
 
 
@@ -94,8 +105,8 @@ async def cluster_home(request: Request, cluster: ClusterDep) -> RedirectRespons
 
 @router.get("/clusters/{cluster}/networkpolicies", response_class=HTMLResponse, name="networkpolicies")
 async def list_page(request: Request, cluster: ClusterDep, user: CurrentUser) -> HTMLResponse:
-    template = "networkpolicies/_table.html" if request.headers.get("HX-Request") else "networkpolicies/index.html"
-    return templates.TemplateResponse(request, template, await _list_context(request, cluster, user))
+    context = await _list_context(request, cluster, user)
+    return render(request, "networkpolicies/index.html", context, fragment="networkpolicies/_table.html")
 
 
 @router.get("/clusters/{cluster}/networkpolicies/rows", response_class=HTMLResponse, name="networkpolicy-rows")

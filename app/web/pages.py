@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.accounts.web import safe_next
+from app.durations import human_duration
+from app.web.accounts import safe_next
 from app.web.i18n import LANGUAGES
 from app.web.templating import templates
 
@@ -25,11 +26,11 @@ async def clusters(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "clusters/index.html", {"clusters": rows, "nav": "clusters"})
 
 
-def _stale(report: dict[str, Any]) -> float | None:
-    """Seconds since the stalest synced kind last heard from the API server (event, bookmark
-    or list)."""
+def _stale(report: dict[str, Any]) -> str | None:
+    """How long since the stalest synced kind last heard from the API server (event, bookmark
+    or list), as ``human_duration`` says it ("12s"; the page translates it)."""
     ages = [k["staleSeconds"] for k in (report.get("kinds") or {}).values() if k.get("staleSeconds") is not None]
-    return max(ages) if ages else None
+    return human_duration(max(ages)) if ages else None
 
 
 @router.get("/language", name="language")

@@ -22,11 +22,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts.deps import CurrentUser
 from app.audit import service as audit
+from app.cluster import Cluster, PodRecord, WorkloadRecord
 from app.editing import service as editing
 from app.errors import (
-    AlreadyExists,
     BeingDeleted,
     Conflict,
+    DomainError,
     FieldError,
     Forbidden,
     Invalid,
@@ -34,21 +35,23 @@ from app.errors import (
     Unavailable,
 )
 from app.policies.form import FormUnsupported, PolicyForm, describe, policy_to_form
-from app.policies.form_ops import BadOp, add_labels, apply_op, selector_at
+from app.policies.form_ops import ALL_PODS, BadOp, apply_op, selector_at, take_pick
+from app.policies.form_review import SERVER_FILLED, review_yaml
+from app.policies.form_words import field_words
 from app.policies.lifecycle import Deletion, terminating_namespaces
 from app.policies.model import NetworkPolicy, dump_yaml
 from app.policies.recipes import RECIPES
+from app.policies.words import Words
 from app.policies.workloads import (
+    WORKLOAD_KINDS,
     WORKLOAD_TYPES,
-    labels_of,
-    name_of,
     named_ports,
     pods_selected,
-    template_labels,
 )
 from app.web.deps import ClusterDep, as_person, console_writer
+from app.web.forms import fragment_asked, redirect, refusal, render
 from app.web.i18n import language
-from app.web.networkpolicies import list_url
+from app.web.networkpolicies import list_context, list_url
 from app.web.templating import templates
 from app.web.wording import say
 
@@ -65,7 +68,7 @@ class Editor:
     """Everything the panel template shows, for one request."""
 
     def __init__(
-        self, request: Request, cluster: Any, form: PolicyForm, mode: str, picks: dict[str, str], user: Any = None
+        self, request: Request, cluster: Cluster, form: PolicyForm, mode: str, picks: dict[str, str], user: Any = None
     ):
         self.request = request
         self.user = user
@@ -75,7 +78,8 @@ class Editor:
         self.picks = picks
         self.step = "form"
         self.errors: dict[str, list[str]] = {}
-        self.summary: list[tuple[str, str]] = []
+        # (form field, where it is in the page's words, message, the object's field path or "")
+        self.summary: list[tuple[str, str, str, str]] = []
         self.problem = ""  # a failure that is not a field's (API server down, conflict)
         self.conflict: dict[str, Any] | None = None
         self.review: editing.Outcome | None = None
@@ -93,31 +97,32 @@ class Editor:
         for err in errors:
             field = self.form.form_field_for(err.field, err.value) if object_paths else err.field
             self.errors.setdefault(field, []).append(err.message)
-            self.summary.append((field, str(err) if object_paths else f"{field}: {err.message}"))
+            path = err.field if object_paths else ""
+            self.summary.append((field, field_words(field, self.form), err.message, path))
 
     # ----- what the page offers -----
 
     @property
     def namespaces(self) -> list[str]:
-        return sorted(name_of(n) for n in self.cluster.cache.list("namespaces"))
+        return self.cluster.cache.namespace_names()
 
     @property
     def terminating(self) -> dict[str, Deletion]:
         """The namespaces being deleted (the API server refuses to create in them)."""
-        return terminating_namespaces(self.cluster.cache.list("namespaces"))
+        return terminating_namespaces(self.cluster.cache.namespaces())
 
-    def pods(self) -> list[dict[str, Any]]:
-        return self.cluster.cache.list("pods", self.form.namespace) if self.form.namespace else []
+    def pods(self) -> list[PodRecord]:
+        return self.cluster.cache.pods(self.form.namespace) if self.form.namespace else []
 
     @cached_property
-    def _selected(self) -> list[Mapping[str, Any]]:
+    def _selected(self) -> list[PodRecord]:
         """The pods the pod selector selects, computed once when the panel is rendered (every
         edit of the form happens before)."""
         policy, _ = self.form.to_policy()
         return pods_selected(policy.spec.pod_selector, self.pods())
 
     def selected_pods(self) -> list[str]:
-        return sorted(name_of(p) for p in self._selected)
+        return sorted(p.name for p in self._selected)
 
     def port_names(self) -> list[tuple[str, int, str]]:
         return named_ports(self._selected)
@@ -126,27 +131,46 @@ class Editor:
         """The "+ Select Workload And Add Label" row of one selector."""
         prefix = f"pick.{selector_path}."
         kind = self.picks.get(prefix + "type", "deployments")
+        kind = kind if kind == ALL_PODS or kind in WORKLOAD_KINDS else "deployments"
         workloads = (
-            sorted((w for w in self.cluster.cache.list(kind, self.form.namespace or None)), key=name_of)
-            if self.form.namespace
+            self.cluster.cache.workloads(kind, self.form.namespace)
+            if self.form.namespace and kind != ALL_PODS
             else []
         )
         chosen = self.picks.get(prefix + "workload", "")
-        names = [name_of(w) for w in workloads]
+        names = [w.name for w in workloads]
         if chosen not in names:
             chosen = self._workload_selected_by(selector_path, workloads) or (names[0] if names else "")
-        labels = next((template_labels(w) for w in workloads if name_of(w) == chosen), {})
+        labels: Mapping[str, str] = next((w.pod_labels for w in workloads if w.name == chosen), {})
+        offered = [f"{k}={v}" for k, v in sorted(labels.items())]
+        label = self.picks.get(prefix + "label", "")
+        if label not in offered and not (label == "*" and len(offered) > 1):  # another workload's
+            label = offered[0] if offered else ""
         return {
             "prefix": prefix,
             "types": WORKLOAD_TYPES,
             "type": kind,
             "workloads": names,
             "workload": chosen,
-            "labels": [f"{k}={v}" for k, v in sorted(labels.items())],
-            "label": self.picks.get(prefix + "label", ""),
+            "labels": offered,
+            "label": label,
+            "open": self.picks.get(prefix + "open") == "1",
         }
 
-    def _workload_selected_by(self, selector_path: str, workloads: list[dict[str, Any]]) -> str:
+    def pick(self, op: str) -> None:
+        """The picker's buttons: "+ Select Workload And Add Label" opens it; OK takes the chosen
+        workload's label (or all of them; with Type All: no labels, every pod) and closes it;
+        Cancel closes it."""
+        verb, _, path = op.partition(":")
+        selector = selector_at(self.form, path)
+        if verb == "pick":
+            chosen = self.picker(path)
+            label = chosen["label"]
+            choices = chosen["labels"] if label in ("", "*") else [label]
+            take_pick(selector, chosen["type"] == ALL_PODS, [tuple(c.split("=", 1)) for c in choices])  # type: ignore[misc]
+        self.picks[f"pick.{path}.open"] = "1" if verb == "pick-open" else ""
+
+    def _workload_selected_by(self, selector_path: str, workloads: list[WorkloadRecord]) -> str:
         """The first workload whose pods the selector's label rows already select, if any."""
         try:
             rows = {row.key: row.value for row in selector_at(self.form, selector_path).labels if row.key}
@@ -155,10 +179,14 @@ class Editor:
         if not rows:
             return ""
         for workload in workloads:
-            labels = template_labels(workload)
-            if all(labels.get(k) == v for k, v in rows.items()):
-                return name_of(workload)
+            if all(workload.pod_labels.get(k) == v for k, v in rows.items()):
+                return workload.name
         return ""
+
+    @property
+    def review_yaml(self) -> str:
+        """The dry run's answer; for a create, as it will be sent (no server-filled metadata)."""
+        return review_yaml(self.review.policy, create=self.mode == "create") if self.review else ""
 
     def hidden_items(self) -> list[tuple[str, str]]:
         return self.form.to_form_data()
@@ -169,10 +197,11 @@ class Editor:
 
 def _render(editor: Editor, status_code: int = 200) -> HTMLResponse:
     request = editor.request
-    fragment = bool(request.headers.get("HX-Request")) and request.headers.get("HX-Target") == "panel"
-    template = "networkpolicies/_panel.html" if fragment else "networkpolicies/editor.html"
     context = {"cluster": editor.cluster.name, "e": editor, "nav": "networkpolicies", "field_id": _field_id}
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    if not fragment_asked(request, "panel"):  # the whole page: the panel over the list of its namespace
+        context = {**list_context(request, editor.cluster, editor.forbidden, editor.form.namespace), **context}
+    return render(request, "networkpolicies/editor.html", context, status_code=status_code,
+                  fragment="networkpolicies/_panel.html", target="panel")
 
 
 @router.get("/clusters/{cluster}/networkpolicies/new", response_class=HTMLResponse, name="networkpolicy-new")
@@ -220,7 +249,7 @@ async def restore(
     data = NetworkPolicy.from_dict(yaml.safe_load(entry.after_yaml)).to_dict()
     live = cluster.cache.network_policy(namespace, name)
     # The server's bookkeeping of that version goes; an update starts from the live version.
-    for key in ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields"):
+    for key in SERVER_FILLED:
         data["metadata"].pop(key, None)
     if live is not None:
         data["metadata"]["resourceVersion"] = live.metadata.resource_version
@@ -273,12 +302,8 @@ async def post(request: Request, cluster: ClusterDep, user: CurrentUser) -> Resp
     try:
         if op.startswith(("add:", "remove:")):
             apply_op(form, op)
-        elif op.startswith("pick:"):
-            path = op.partition(":")[2]
-            label = control.get(f"pick.{path}.label", "")
-            chosen = editor.picker(path)
-            choices = chosen["labels"] if label in ("", "*") else [label]
-            add_labels(selector_at(form, path), [tuple(c.split("=", 1)) for c in choices])  # type: ignore[misc]
+        elif op.startswith(("pick:", "pick-open:", "pick-cancel:")):
+            editor.pick(op)
         elif op in ("next", "apply"):
             return await _submit(editor, dry_run=op == "next")
     except BadOp as exc:
@@ -301,48 +326,33 @@ async def _submit(editor: Editor, *, dry_run: bool) -> Response:
             writer=editor.writer,
             action=editor.action,
         )
-    except Invalid as exc:
-        editor.add_errors(exc.causes, object_paths=True)
-        if not exc.causes:
-            editor.problem = exc.message
-        return _render(editor, 422)
-    except Forbidden as exc:
-        editor.forbidden = exc
-        return _render(editor, 403)
-    except AlreadyExists as exc:
-        # Only a create can meet it (the review's dry run, or OK after someone took the name).
+    except DomainError as exc:
+        # Only a create meets AlreadyExists (the review's dry run, or OK after someone took the name).
         taken = FieldError(
             "metadata.name",
             "FieldValueDuplicate",
-            f"a network policy of this name already exists in namespace {policy.namespace}; choose another name",
+            Words(
+                "a network policy of this name already exists in namespace {namespace}; choose another name",
+                namespace=policy.namespace or "",
+            ),
             policy.name,
         )
-        editor.add_errors([taken], object_paths=True)
-        editor.step = "form"
-        return _render(editor, exc.status_code)
-    except BeingDeleted as exc:
-        editor.problem = exc.message
-        return _render(editor, 409)
-    except Conflict as exc:
-        editor.problem = exc.message
-        editor.conflict = await _conflict(editor, policy)
-        return _render(editor, 409)
-    except NotFound as exc:
-        editor.problem = exc.message
-        return _render(editor, 404)
-    except Unavailable as exc:
-        editor.problem = f"The cluster's API server cannot be reached; nothing was changed. ({exc.message})"
-        return _render(editor, 503)
+        refused = refusal(editor.request, exc, taken=taken)
+        editor.add_errors(list(refused.causes), object_paths=True)
+        editor.problem = refused.banner
+        if isinstance(exc, Forbidden):
+            editor.forbidden, editor.problem = exc, ""
+        elif isinstance(exc, Conflict) and not isinstance(exc, BeingDeleted):
+            editor.conflict = await _conflict(editor, policy)
+        return _render(editor, refused.status)
     if dry_run:
         editor.step = "review"
         editor.review = outcome
         return _render(editor)
-    done = "updated" if editor.mode == "edit" else "created"
+    done = "restored" if editor.action == "restore" else "updated" if editor.mode == "edit" else "created"
     policy = outcome.policy
     url = list_url(editor.request, editor.cluster.name, policy.namespace or "", done=done, name=policy.name)
-    if editor.request.headers.get("HX-Request"):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+    return redirect(editor.request, url)
 
 
 async def _conflict(editor: Editor, mine: NetworkPolicy) -> dict[str, Any]:
@@ -365,4 +375,3 @@ def sentences(editor: Editor) -> list[str]:
 
 
 templates.env.globals["policy_sentences"] = sentences
-templates.env.globals["labels_of"] = labels_of

@@ -12,32 +12,25 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from app import analysis
 from app.accounts.deps import CurrentUser
 from app.audit import service as audit
+from app.cluster import Cluster
 from app.editing import service as editing
-from app.errors import (
-    AlreadyExists,
-    BeingDeleted,
-    Conflict,
-    DomainError,
-    FieldError,
-    Forbidden,
-    Invalid,
-    NotFound,
-    Unavailable,
-)
+from app.errors import BeingDeleted, Conflict, DomainError, FieldError, Invalid, Unavailable
 from app.policies.form import describe, summarize_direction
+from app.policies.form_review import review_yaml
 from app.policies.lifecycle import deletion, terminating_namespaces
 from app.policies.model import NetworkPolicy, dump_yaml
 from app.policies.recipes import RECIPES
 from app.policies.text import TextError, parse_policy_text
+from app.policies.words import N_
 from app.web.deps import ClusterDep, as_person, console_writer
+from app.web.forms import redirect, refusal, render, tell
 from app.web.i18n import language
 from app.web.networkpolicies import list_url
-from app.web.templating import templates
 from app.web.wording import say
 
 router = APIRouter()
@@ -81,7 +74,7 @@ def policy_from_text(text: str) -> NetworkPolicy:
     return NetworkPolicy.from_document(doc, require_type=True)
 
 
-async def _refusal(request: Request, cluster: Any, user: Any, namespace: str = "", name: str = "") -> str:
+async def _refusal(request: Request, cluster: Cluster, user: Any, namespace: str = "", name: str = "") -> str:
     """Why this user may not change policies here, or (with ``name``) this policy, since it is
     being deleted ("" when they may), shown before they try."""
     refusal: DomainError | None = await editing.refusal(cluster, console_writer(request, user))
@@ -91,17 +84,11 @@ async def _refusal(request: Request, cluster: Any, user: Any, namespace: str = "
 
 
 def _render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    context = {"nav": "networkpolicies", "hx": bool(request.headers.get("HX-Request")), **context}
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    """The page, or for htmx its ``content`` block (the template extends the layout unless ``hx``)."""
+    return render(request, template, {"nav": "networkpolicies", **context}, status_code=status_code)
 
 
-def _redirect(request: Request, url: str) -> Response:
-    if request.headers.get("HX-Request"):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
-
-
-async def _live(request: Request, cluster: Any, namespace: str, name: str) -> NetworkPolicy:
+async def _live(request: Request, cluster: Cluster, namespace: str, name: str) -> NetworkPolicy:
     """The policy as the API server has it now, read for the signed-in person (the cache's copy
     when the server is away)."""
     try:
@@ -130,7 +117,7 @@ async def details(request: Request, cluster: ClusterDep, namespace: str, name: s
         "namespace": namespace,
         "policy": policy,
         "deletion": deletion(policy),
-        "namespace_deletion": deletion(cluster.cache.get("namespaces", None, namespace)),
+        "namespace_deletion": ns.deletion if (ns := cluster.cache.namespace(namespace)) else None,
         "sentences": _sentences(request, policy),
         "summary": {d: summarize_direction(policy, d) for d in ("Ingress", "Egress")},
         "selected": analysis.selected_pods(cluster, policy),
@@ -179,7 +166,7 @@ async def yaml_page(
     return _render(request, "networkpolicies/yaml.html", context)
 
 
-def _update_context(cluster: Any, namespace: str, name: str, text: str, rv: str, why: str) -> dict[str, Any]:
+def _update_context(cluster: Cluster, namespace: str, name: str, text: str, rv: str, why: str) -> dict[str, Any]:
     return {
         "cluster": cluster.name,
         "namespace": namespace,
@@ -268,9 +255,9 @@ spec:
 """
 
 
-def _create_context(cluster: Any, namespace: str, text: str) -> dict[str, Any]:
-    objects = cluster.cache.list("namespaces")
-    namespaces = sorted(n["metadata"]["name"] for n in objects)
+def _create_context(cluster: Cluster, namespace: str, text: str) -> dict[str, Any]:
+    objects = cluster.cache.namespaces()
+    namespaces = sorted(n.name for n in objects)
     return {
         "cluster": cluster.name,
         "namespace": namespace,
@@ -329,7 +316,7 @@ async def create_yaml_submit(
 
 async def _submit(
     request: Request,
-    cluster: Any,
+    cluster: Cluster,
     template: str,
     context: dict[str, Any],
     op: str,
@@ -345,44 +332,23 @@ async def _submit(
         return _render(request, template, context)
     try:
         policy = policy_from_text(context["text"])
-    except Invalid as exc:
-        context["errors"] = exc.causes
-        context["problem"] = exc.message
-        return _render(request, template, context, 422)
-    try:
         prepare(policy)
         outcome = await editing.write(cluster, policy, update=update, dry_run=op != "apply", writer=writer)
-    except Invalid as exc:
-        context["errors"] = exc.causes
-        context["problem"] = "The policy is not valid; nothing was applied." if exc.causes else exc.message
-        return _render(request, template, context, 422)
-    except BeingDeleted as exc:
-        context["problem"] = context["refused"] = exc.message
-        return _render(request, template, context, 409)
-    except (Conflict, AlreadyExists) as exc:
-        context["problem"] = exc.message
-        context["conflict"] = isinstance(exc, Conflict)
-        return _render(request, template, context, 409)
-    except NotFound as exc:
-        context["problem"] = exc.message
-        return _render(request, template, context, 404)
-    except Forbidden as exc:
-        context["problem"] = context["refused"] = exc.message
-        return _render(request, template, context, 403)
-    except Unavailable as exc:
-        context["problem"] = (
-            f"The cluster's API server cannot be reached; nothing was changed. ({exc.message})"
-        )
-        return _render(request, template, context, 503)
+    except DomainError as exc:
+        refused = refusal(request, exc)
+        context["errors"] = refused.causes
+        context["problem"] = refused.banner or tell(request, N_("The policy is not valid; nothing was applied."))
+        context["conflict"] = isinstance(exc, Conflict) and not isinstance(exc, BeingDeleted)
+        return _render(request, template, context, refused.status)
     if op != "apply":
         context["review"] = {
-            "yaml": policy_yaml(outcome.policy),
+            "yaml": review_yaml(outcome.policy, create=not update),
             "warnings": outcome.warnings,
             "sentences": _sentences(request, outcome.policy),
         }
         return _render(request, template, context)
     done, policy = ("updated" if update else "created"), outcome.policy
-    return _redirect(
+    return redirect(
         request, list_url(request, cluster.name, policy.namespace or namespace, done=done, name=policy.name)
     )
 
@@ -390,7 +356,7 @@ async def _submit(
 # ----- delete -----
 
 
-def _delete_context(cluster: Any, policy: NetworkPolicy, rv: str) -> dict[str, Any]:
+def _delete_context(cluster: Cluster, policy: NetworkPolicy, rv: str) -> dict[str, Any]:
     return {
         "cluster": cluster.name,
         "namespace": policy.namespace,
@@ -422,23 +388,18 @@ async def delete_confirm(
         await editing.delete(
             cluster, namespace, name, resource_version=rv or None, writer=console_writer(request, user)
         )
-    except Forbidden as exc:
+    except DomainError as exc:
+        refused = refusal(request, exc)
         policy = await _live(request, cluster, namespace, name)
         context = _delete_context(cluster, policy, rv)
-        context["refused"] = exc.message
-        return _render(request, "networkpolicies/delete.html", context, 403)
-    except BeingDeleted as exc:
-        policy = await _live(request, cluster, namespace, name)
-        context = _delete_context(cluster, policy, rv)
-        context["refused"] = exc.message
-        return _render(request, "networkpolicies/delete.html", context, 409)
-    except Conflict as exc:
-        policy = await _live(request, cluster, namespace, name)
-        context = _delete_context(cluster, policy, rv)
-        context["problem"] = exc.message
-        context["changed"] = policy.metadata.resource_version or ""
-        return _render(request, "networkpolicies/delete.html", context, 409)
-    return _redirect(request, list_url(request, cluster.name, namespace, done="deleted", name=name))
+        if isinstance(exc, Conflict) and not isinstance(exc, BeingDeleted):
+            # the policy changed since the page was shown: what it does now, to confirm again
+            context["problem"] = refused.banner
+            context["changed"] = policy.metadata.resource_version or ""
+        else:
+            context["refused"] = refused.banner
+        return _render(request, "networkpolicies/delete.html", context, refused.status)
+    return redirect(request, list_url(request, cluster.name, namespace, done="deleted", name=name))
 
 
 # ----- recipes -----

@@ -10,6 +10,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
 from app import __version__
+from app.accounts.middleware import AUTH_SCOPE_KEY
+from app.accounts.sessions import Auth
 from app.policies.words import Series, Words
 from app.web.i18n import LANGUAGES, language, translations
 from app.web.wording import say
@@ -49,12 +51,27 @@ def _chosen_cluster(request: Request) -> dict[str, Any]:
     return {"nav_cluster": name if known else None}
 
 
+def _auth(request: Request) -> dict[str, Any]:
+    """The signed-in user, ``current_user``, and ``csrf_token`` (forms post it as the hidden field
+    ``csrf_token``; base.html hands it to htmx as a header)."""
+    auth = request.scope.get(AUTH_SCOPE_KEY)
+    if not isinstance(auth, Auth):
+        return {"current_user": None, "csrf_token": ""}
+    return {"current_user": auth.user, "csrf_token": auth.csrf_token}
+
+
+def fmt_time(value: Any) -> str:
+    """A timestamp as the pages show it (UTC)."""
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
+
+
 templates = Jinja2Templates(
     directory=Path(__file__).resolve().parent.parent.parent / "templates",
-    context_processors=[_i18n, _cluster_reach, _chosen_cluster],
+    context_processors=[_i18n, _cluster_reach, _chosen_cluster, _auth],
 )
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.globals["version"] = __version__
+templates.env.globals["fmt_time"] = fmt_time
 
 
 def json_attr(value: Any) -> str:

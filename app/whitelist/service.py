@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.accounts.models import utcnow
 from app.audit import service as audit
 from app.errors import AlreadyExists, BadRequest, Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.policies.words import N_, Words
 from app.whitelist.models import (
     ACTIONS,
     APPROVE,
@@ -53,7 +54,12 @@ MAX_COMMENT = 2000
 # The outcome of each action, and the status it needs.
 _RESULT = {APPROVE: APPROVED, REJECT: "Rejected", REVOKE: "Revoked"}
 _NEEDS = {APPROVE: PENDING, REJECT: PENDING, REVOKE: APPROVED}
-_PAST = {APPROVE: "approved", REJECT: "rejected", REVOKE: "revoked"}
+# Refusals of an action on an application in the wrong status, as whole sentences (translatable).
+_ALREADY = {
+    APPROVE: N_("Application #{id} is already {status}{by}; only a Pending application can be approved"),
+    REJECT: N_("Application #{id} is already {status}{by}; only a Pending application can be rejected"),
+    REVOKE: N_("Application #{id} is already {status}{by}; only an Approved application can be revoked"),
+}
 
 
 class Principal(Protocol):
@@ -121,7 +127,7 @@ def application_dict(app: WhitelistApplication) -> dict[str, Any]:
 async def get_application(session: AsyncSession, app_id: int) -> WhitelistApplication:
     app = await session.get(WhitelistApplication, app_id)
     if app is None:
-        raise NotFound(f"whitelist application #{app_id} not found")
+        raise NotFound(Words("whitelist application #{id} not found", id=str(app_id)))
     return app
 
 
@@ -255,7 +261,7 @@ async def revoke(session: AsyncSession, app_id: int, actor: Principal, comment: 
 
 
 def _decided_note(app: WhitelistApplication) -> str:
-    return f" by {app.decided_by}" if app.decided_by else ""
+    return Words(" by {user}", user=app.decided_by) if app.decided_by else ""
 
 
 async def decide(
@@ -271,20 +277,18 @@ async def decide(
         raise Invalid("the comment is too long", [
             FieldError("comment", "FieldValueTooLong", f"at most {MAX_COMMENT} characters")])
     if not actor.has_role("approver"):
-        raise Forbidden(f"Only approvers decide whitelist applications; {actor.username} is not an approver")
+        raise Forbidden(Words("Only approvers decide whitelist applications; {user} is not an approver",
+                              user=actor.username))
     app = await get_application(session, app_id)
     if app.requester == actor.username:
-        raise Forbidden(f"You cannot decide your own application #{app.id}: another approver must do it")
+        raise Forbidden(Words("You cannot decide your own application #{id}: another approver must do it",
+                              id=str(app.id)))
     needed = _NEEDS[action]
     if app.status != needed:
-        raise Conflict(
-            f"Application #{app.id} is already {app.status}{_decided_note(app)}; "
-            f"only {'an' if needed[0] in 'AEIOU' else 'a'} {needed} application can be {_PAST[action]}"
-        )
+        raise Conflict(Words(_ALREADY[action], id=str(app.id), status=Words(app.status), by=_decided_note(app)))
     if version is not None and version != app.version:
-        raise Conflict(
-            f"Application #{app.id} was changed meanwhile{_decided_note(app)}; reload and try again"
-        )
+        raise Conflict(Words("Application #{id} was changed meanwhile{by}; reload and try again",
+                             id=str(app.id), by=_decided_note(app)))
     if action == APPROVE:
         other = (await session.execute(
             select(WhitelistApplication.id).where(

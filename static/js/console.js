@@ -7,8 +7,9 @@
    it, so the control that had focus is replaced and focus would fall back to <body>. After each
    swap of #panel, focus goes where the user's next step is:
    - an answer with errors (4xx): the first alert, that is the error summary (or the refusal);
-   - "+ Add" or a workload pick ("Add label"): the first control of what was added (a "Remove"
-     only when nothing else was added);
+   - "+ Add", "+ Select Workload And Add Label" (the picker opens) or the picker's OK: the first
+     control of what was added (a "Remove" only when nothing else was added); after OK or Cancel
+     with nothing added, the picker's "+ Select Workload And Add Label" again;
    - "Remove": the same "Remove" button, now the next row's; else the previous row's; else the
      list's "+ Add";
    - Next: the review's heading;
@@ -55,10 +56,14 @@
     const now = controls(panel);
     const find = (k) => now.find((el) => key(el) === k);
     const [verb, path] = done.op.split(/:(.*)/s);
-    if (verb === "add" || verb === "pick") {
-      const added = now.filter((el) => !done.before.has(key(el)));
+    if (verb === "add" || verb === "pick" || verb === "pick-open") {
+      // The picker's own "+ Select Workload And Add Label" comes back after OK: not what was added.
+      const added = now.filter((el) => !done.before.has(key(el)) && !key(el).startsWith("op=pick-open:"));
       const first = added.find((el) => !isRemove(el)) || added[0];
       if (first) return first;
+      if (verb === "pick") return find("op=pick-open:" + path);
+    } else if (verb === "pick-cancel") {
+      return find("op=pick-open:" + path);
     } else if (verb === "remove") {
       const index = path.match(/\[(\d+)\]$/);
       const list = path.replace(/\[\d+\]$/, "");
@@ -81,10 +86,20 @@
     if (el) el.focus();
   });
 
+  // The element of a field id, else of the nearest enclosing part that has one (an error at
+  // "podSelector.labels" goes to the Pod Selector's rows, one at "ingress[0].ports" to the rule).
+  function fieldOf(id) {
+    for (let at = id; at.length > 2; at = at.replace(/-[^-]*$/, "")) {
+      const el = document.getElementById(at);
+      if (el) return el;
+    }
+    return null;
+  }
+
   // A link of the error summary takes the user to its field: focus it, not just scroll to it.
   document.addEventListener("click", (evt) => {
     const link = evt.target.closest && evt.target.closest("#panel [role=alert] a[href^='#']");
-    const field = link && document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    const field = link && fieldOf(decodeURIComponent(link.hash.slice(1)));
     if (!field) return;
     field.focus();
     if (document.activeElement === field) {

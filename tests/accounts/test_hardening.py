@@ -12,9 +12,9 @@ from urllib.parse import unquote
 import pytest
 
 from app.accounts.tokens import parse_duration
-from app.accounts.web import safe_next
 from app.cli import main
 from app.errors import Invalid
+from app.web.accounts import safe_next
 from tests.accounts.conftest import ADMIN_PASSWORD, ConsoleFactory, csrf_of, login
 from tests.conftest import SandboxProcess
 

@@ -105,5 +105,5 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
 async def ns(api: Api, namespace: str) -> str:
     """The test's own namespace, once the console's cache has it."""
     cluster = next(iter(api.app.state.clusters))
-    await wait_for(lambda: cluster.cache.get("namespaces", None, namespace) is not None)
+    await wait_for(lambda: cluster.cache.namespace(namespace) is not None)
     return namespace

@@ -71,8 +71,8 @@ async def test_creating_into_a_terminating_namespace_answers_the_api_servers_ref
     ns = terminating_namespace
 
     async def seen_terminating() -> bool:
-        obj = next(iter(api.app.state.clusters)).cache.get("namespaces", None, ns)
-        return bool(obj and obj.get("status", {}).get("phase") == "Terminating")
+        obj = next(iter(api.app.state.clusters)).cache.namespace(ns)
+        return bool(obj and obj.phase == "Terminating" and obj.deletion is not None)
 
     await until(seen_terminating)
     for query in ("?dryRun=true", ""):

@@ -21,7 +21,7 @@ UNKNOWN = {
 
 async def stored_names(api: Api, ns: str) -> list[str]:
     cluster = next(iter(api.app.state.clusters))
-    return [p["metadata"]["name"] for p in await cluster.list_objects("networkpolicies", ns)]
+    return [p["metadata"]["name"] for p in (await cluster.list_page("networkpolicies", ns))["items"]]
 
 
 async def test_unknown_fields_are_422_at_their_paths_and_nothing_is_stored(api: Api, ns: str) -> None:

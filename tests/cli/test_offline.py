@@ -8,6 +8,7 @@ busybox-policy's egress to a few IPs plus DNS over UDP 53; deny-public-net in te
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -300,6 +301,8 @@ def test_bench_prints_its_timing() -> None:
     proc = run("bench", "--pods", "100", "--namespaces", "4", "--policies", "20")
     assert proc.returncode == 0
     assert "matrix over 100 pods in 4 namespaces with 20 policies" in proc.stdout
+    groups = re.search(r"\((\d+) groups\)", proc.stdout)
+    assert groups is not None and 0 < int(groups.group(1)) <= 100
 
 
 # --- documents ----------------------------------------------------------------------------------

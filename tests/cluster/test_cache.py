@@ -30,19 +30,24 @@ async def test_cache_syncs_the_demo_and_reports_ready(registry: ClusterRegistry,
     assert report["kinds"]["nodes"]["objects"] >= 3
 
     cache = cluster.cache
-    names = {ns["metadata"]["name"] for ns in cache.list("namespaces")}
-    assert {"default", "test-np", "kube-system"} <= names
-    assert cache.get("namespaces", None, "default") is not None
-    nginx = cache.get("deployments", "default", "nginx")
-    assert nginx["spec"]["template"]["metadata"]["labels"]["app"] == "nginx"
-    nginx_pods = [p for p in cache.list("Pod", "default") if p["metadata"]["labels"].get("app") == "nginx"]
-    assert nginx_pods and nginx_pods[0]["status"]["podIP"]
-    listed = {p["metadata"]["name"] for p in await cluster.list_pods("default")}
-    assert {p["metadata"]["name"] for p in cache.list("pods", "default")} == listed
+    assert {"default", "test-np", "kube-system"} <= set(cache.namespace_names())
+    default = cache.namespace("default")
+    assert default is not None and default.phase == "Active" and default.deletion is None and default.uid
+    assert default.labels["kubernetes.io/metadata.name"] == "default"
+    (nginx,) = [w for w in cache.workloads("Deployment", "default") if w.name == "nginx"]
+    assert (nginx.kind, nginx.namespace) == ("Deployment", "default") and nginx.resource_version
+    assert nginx.pod_labels["app"] == "nginx" and nginx.selector is not None
+    assert nginx.selector.match_labels == {"app": "nginx"}
+    nginx_pods = [p for p in cache.pods("default") if p.labels.get("app") == "nginx"]
+    assert nginx_pods and all(p.pod_ip and p.node and p.phase == "Running" and p.ready for p in nginx_pods)
+    assert all(p.created and p.object["metadata"]["uid"] == p.uid for p in nginx_pods)
+    listed = {p["metadata"]["name"] for p in (await cluster.list_page("pods", "default"))["items"]}
+    assert {p.name for p in cache.pods("default")} == listed
+    assert {p.name for p in cache.pods()} >= listed
     assert cache.get("services", "default", "nginx") is not None
-    assert cache.terway_config() is not None and "eni_conf" in cache.terway_config()["data"]
-    assert cache.terway_daemonset()["metadata"]["name"] == "terway-eniip"
-    assert cache.list("configmaps") == [cache.terway_config()]  # only eni-config is cached
+    assert "terway-eniip" in {d.name for d in cache.workloads("daemonsets", "kube-system")}
+    assert cache.terway_config() is not None and "eni_conf" in cache.terway_config()
+    assert [c.name for c in cache.list("configmaps")] == ["eni-config"]  # only eni-config is cached
 
 
 async def test_watch_events_reach_the_cache_within_a_second(
@@ -60,7 +65,7 @@ async def test_watch_events_reach_the_cache_within_a_second(
     assert cache.version > version
     assert [p.name for p in cache.network_policies(scratch)] == ["web"]
     assert "web" in {p.name for p in cache.network_policies()}
-    assert cache.get("networkpolicies", scratch, "web")["spec"]["policyTypes"] == ["Ingress"]
+    assert cache.get("networkpolicies", scratch, "web").object["spec"]["policyTypes"] == ["Ingress"]
 
     changed = await cluster.get_network_policy(scratch, "web")
     changed.spec.pod_selector.match_labels = {"app": "api"}
@@ -82,8 +87,8 @@ async def test_watch_events_reach_the_cache_within_a_second(
                  "template": {"metadata": {"labels": {"app": "api"}},
                               "spec": {"containers": [{"name": "c", "image": "busybox"}]}}},
     }, namespace=scratch)
-    await eventually(lambda: len(cache.list("pods", scratch)) == 2, within=2.0)
-    assert cache.get("deployments", scratch, "api") is not None
+    await eventually(lambda: len(cache.pods(scratch)) == 2, within=2.0)
+    assert [w.name for w in cache.workloads("deployments", scratch)] == ["api"]
 
 
 async def test_wait_changed_wakes_on_a_change(
@@ -159,9 +164,9 @@ async def test_relist_follows_continue_tokens(cluster: Cluster, scratch: str) ->
         await small_pages.start()
         assert await small_pages.wait_ready(10)
         assert sorted(p.name for p in small_pages.network_policies(scratch)) == [f"p{i}" for i in range(5)]
-        listed = {p["metadata"]["name"] for p in await cluster.list_pods("default")}
+        listed = {p["metadata"]["name"] for p in (await cluster.list_page("pods", "default"))["items"]}
         assert len(listed) >= 2
-        assert {p["metadata"]["name"] for p in small_pages.list("pods", "default")} == listed
+        assert {p.name for p in small_pages.pods("default")} == listed
     finally:
         await small_pages.stop()
     assert small_pages.state == "stopped"

@@ -41,7 +41,7 @@ async def test_a_forbidden_kind_is_reported_and_the_rest_is_read(
         assert set(report["forbidden"]) == {"nodes", "configmaps"}
         cache = registry.get("limited").cache
         assert cache.readable("pods") and not cache.readable("nodes")
-        assert {"default", "kube-system"} <= {n["metadata"]["name"] for n in cache.list("namespaces")}
+        assert {"default", "kube-system"} <= set(cache.namespace_names())
         assert cache.get("deployments", "default", "nginx") is not None
         assert cache.list("nodes") == []
     finally:

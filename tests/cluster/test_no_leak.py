@@ -59,13 +59,12 @@ def calls(cluster: Cluster) -> list[Callable[[], Awaitable[Any]]]:
             pass
 
     return [
-        cluster.list_namespaces,
-        lambda: cluster.list_pods("default", label_selector="app=nginx"),
-        lambda: cluster.get_workload("Deployment", "default", "nginx"),
-        cluster.list_nodes,
-        lambda: cluster.get_configmap("kube-system", "eni-config"),
+        lambda: cluster.list_page("namespaces"),
+        lambda: cluster.list_page("pods", "default", label_selector="app=nginx"),
+        lambda: cluster.get_object("deployments", "default", "nginx"),
+        lambda: cluster.list_page("nodes", limit=10),
+        lambda: cluster.get_object("configmaps", "kube-system", "eni-config"),
         lambda: cluster.get_network_policy("default", "x"),
-        cluster.list_network_policies,
         lambda: cluster.create_network_policy(body),
         lambda: cluster.replace_network_policy(body, dry_run=True),
         lambda: cluster.delete_network_policy("default", "x"),
@@ -87,7 +86,7 @@ async def test_stopped_server_is_unavailable(fresh_sandbox: Any) -> None:
     registry = await ClusterRegistry.from_kubeconfig(fresh_sandbox.kubeconfig_path)
     try:
         cluster = registry.get("sandbox")
-        assert await cluster.list_namespaces()
+        assert (await cluster.list_page("namespaces"))["items"]
         fresh_sandbox.stop()
         await assert_all_raise(cluster, Unavailable, "unreachable")
     finally:

@@ -82,7 +82,7 @@ async def test_broken_context_stays_listed_and_says_why(tmp_path: Path) -> None:
         broken = registry.get("broken")
         assert not broken.usable
         with pytest.raises(Unavailable, match="broken"):
-            await broken.list_namespaces()
+            await broken.list_page("namespaces")
         await registry.start()
         report = registry.readiness()["broken"]
         assert report["ready"] is False and report["state"] == "error"
@@ -97,7 +97,7 @@ async def test_refused_connection_is_unavailable_and_the_cache_reports_it(tmp_pa
     )
     cluster = registry.get("alpha")
     try:
-        for call in (cluster.list_namespaces(), cluster.get_network_policy("default", "x"),
+        for call in (cluster.list_page("namespaces"), cluster.get_network_policy("default", "x"),
                      cluster.create_network_policy({"metadata": {"name": "x", "namespace": "default"}})):
             with pytest.raises(Unavailable, match="unreachable"):
                 await call
@@ -128,6 +128,6 @@ async def test_a_kubeconfig_without_current_context_still_lists_its_contexts(san
     registry = await ClusterRegistry.from_kubeconfig(path)
     try:
         assert registry.names() == ["sandbox"]
-        assert await registry.get("sandbox").list_namespaces()
+        assert (await registry.get("sandbox").list_page("namespaces"))["items"]
     finally:
         await registry.close()

@@ -42,15 +42,21 @@ def test_an_invalid_cidr_is_shown_at_its_field_and_input_is_kept(page: Any) -> N
     error_id = cidr.get_attribute("aria-describedby")
     assert "must be a valid CIDR value" in page.locator(f"#{error_id}").inner_text()
     summary = panel(page).get_by_role("alert").filter(has_text="The policy is not valid")
-    assert "spec.ingress[0].from[0].ipBlock.cidr" in summary.inner_text()
+    # Where, in the page's words; the Kubernetes field path after it in small print.
+    words = summary.get_by_role("link").first.inner_text()
+    assert words.startswith("Source rule 1 › ipBlock › cidr: ") and "must be a valid CIDR" in words
+    assert summary.locator("small.field-path").first.inner_text() == "spec.ingress[0].from[0].ipBlock.cidr"
     # Everything else typed is still there.
     assert panel(page).get_by_label("Name", exact=True).input_value() == "bad-cidr"
     assert section(page, "Source").get_by_label("Port", exact=True).input_value() == "8080"
     # The summary links to the field, and following the link puts focus in it.
     link = summary.get_by_role("link").first
     assert link.get_attribute("href") == f"#{cidr.get_attribute('id')}"
+    page.mouse.wheel(0, -5000)  # the summary at the top, the field further down
     link.click()
     assert page.evaluate("document.activeElement.id") == cidr.get_attribute("id")
+    box, height = cidr.bounding_box(), page.viewport_size["height"]
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= height, "scrolled into view"
 
 
 def test_a_concurrent_edit_is_a_conflict_and_overwrites_nothing(page: Any, e2e_sandbox: SandboxProcess) -> None:

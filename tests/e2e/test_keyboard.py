@@ -82,15 +82,20 @@ def test_scenario_1_from_the_keyboard_alone(browser: Any, console_url: str, e2e_
         assert focused(page)["id"] == link["href"].removeprefix("#") == "f-name"
         page.keyboard.type("keyboard-nginx")
 
-        # Pod Selector from the workload picker: Deployment nginx (after busybox), app=nginx.
+        # Pod Selector from the workload picker: it opens with focus on its Type; Deployment
+        # nginx (after busybox), app=nginx; OK closes it with focus on the label it added.
+        tab_to(page, op("pick-open:podSelector"), "+ Select Workload And Add Label")
+        press_in_panel(page, "Enter")
+        assert (focused(page)["label"], focused(page)["value"]) == ("Type", "deployments")
         tab_to(page, lambda f: f["label"] == "Workload", "the Workload select")
         assert focused(page)["value"] == "busybox"
         press_in_panel(page, "ArrowDown")
         assert focused(page)["label"] == "Workload" and focused(page)["value"] == "nginx"
-        tab_to(page, op("pick:podSelector"), "Add label")
+        tab_to(page, op("pick:podSelector"), "the picker's OK")
         press_in_panel(page, "Enter")
         label = focused(page)
         assert (label["id"], label["value"]) == ("f-podSelector-labels-0--key", "app")  # the label it added
+        assert page.get_by_role("group", name="+ Select Workload And Add Label").count() == 0
 
         # Source rule 1: a podSelector peer with access=true.
         tab_to(page, op("add:ingress.rules"), "+ Add Source rule")

@@ -27,8 +27,11 @@ def read_policy(sandbox: SandboxProcess, namespace: str, name: str) -> dict[str,
 
 
 def settle(page: Any) -> None:
-    """Wait until htmx has finished every request and swap it started."""
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+    """Wait until htmx has finished every request and swap it started, but the list's long poll
+    (#np-rows, under the panel too), which is never finished."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request:not(#np-rows), .htmx-settling, .htmx-swapping')"
+    )
 
 
 def click(page: Any, locator: Any) -> None:
@@ -44,15 +47,20 @@ def choose(page: Any, select: Any, **option: str) -> None:
     settle(page)
 
 
+def open_picker(page: Any, scope: Any) -> Any:
+    """Click "+ Select Workload And Add Label"; returns the picker it opens."""
+    click(page, scope.get_by_role("button", name="+ Select Workload And Add Label").first)
+    return scope.get_by_role("group", name="+ Select Workload And Add Label").first
+
+
 def pick_workload(page: Any, scope: Any, type_label: str, workload: str, label: str) -> None:
-    """ "+ Select Workload And Add Label": Type, Workload, Label, then Add label."""
-    picker = scope.get_by_role("group", name="+ Select Workload And Add Label").first
+    """ "+ Select Workload And Add Label": Type, Workload, Label, then OK (the picker closes)."""
+    picker = open_picker(page, scope)
     choose(page, picker.get_by_label("Type"), label=type_label)
-    picker = scope.get_by_role("group", name="+ Select Workload And Add Label").first
     choose(page, picker.get_by_label("Workload"), label=workload)
-    picker = scope.get_by_role("group", name="+ Select Workload And Add Label").first
     picker.get_by_label("Label").select_option(label=label)
-    click(page, picker.get_by_role("button", name="Add label"))
+    click(page, picker.get_by_role("button", name="OK", exact=True))
+    assert scope.get_by_role("group", name="+ Select Workload And Add Label").count() == 0
 
 
 def panel(page: Any) -> Any:
@@ -221,7 +229,15 @@ def test_scenario_3_egress_only_to_given_addresses_and_dns(page: Any, e2e_sandbo
 def test_scenario_4_public_network_access_for_a_namespace(page: Any, e2e_sandbox: SandboxProcess) -> None:
     open_create(page, "test-np")
     panel(page).get_by_label("Name", exact=True).fill("deny-public-net")
-    # Pod Selector: All (left empty).
+    # A label typed first, then Pod Selector: Type All, which takes it away (every pod).
+    click(page, section(page, "Pod Selector").get_by_role("button", name="+ Add label"))
+    section(page, "Pod Selector").get_by_label("Label key").fill("app")
+    section(page, "Pod Selector").get_by_label("Value", exact=True).fill("busybox")
+    picker = open_picker(page, section(page, "Pod Selector"))
+    choose(page, picker.get_by_label("Type"), label="All")
+    assert picker.get_by_label("Workload").count() == 0
+    click(page, picker.get_by_role("button", name="OK", exact=True))
+    assert section(page, "Pod Selector").get_by_label("Label key").count() == 0
     assert "If the pod selector is empty" in section(page, "Pod Selector").inner_text()
     rule = add_rule(page, "Source")
     add_peer(page, rule, "namespaceSelector")

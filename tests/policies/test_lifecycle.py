@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.cluster.records import namespace_record
 from app.policies.lifecycle import Deletion, deletion, terminating_namespaces
 from app.policies.model import NetworkPolicy
 
@@ -32,7 +33,7 @@ def test_a_terminating_namespace_names_its_finalizers_and_what_remains() -> None
         },
         {"metadata": {"name": "phase-only"}, "status": {"phase": "Terminating"}},
     ]
-    found = terminating_namespaces(namespaces)
+    found = terminating_namespaces(namespace_record(n) for n in namespaces)
     assert found == {
         "going": Deletion("2026-01-02T03:04:05Z", ("kubernetes",), ("example.com/hold in 1",)),
         "phase-only": Deletion(""),

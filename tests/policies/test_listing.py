@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.policies.documents import Pod
 from app.policies.listing import age, policy_rows
 from app.policies.model import NetworkPolicy
 
@@ -43,9 +44,9 @@ def _policy(name: str, selector: dict[str, object], created: str = "2026-11-26T1
 
 def test_rows_count_selected_pods_show_chips_filter_and_sort() -> None:
     pods = [
-        {"metadata": {"name": "a", "namespace": "default", "labels": {"app": "web", "tier": "1"}}},
-        {"metadata": {"name": "b", "namespace": "default", "labels": {"app": "db"}}},
-        {"metadata": {"name": "c", "namespace": "other", "labels": {"app": "web"}}},
+        Pod("default", "a", {"app": "web", "tier": "1"}),
+        Pod("default", "b", {"app": "db"}),
+        Pod("other", "c", {"app": "web"}),
     ]
     policies = [
         _policy("web", {"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "Exists"}]}),

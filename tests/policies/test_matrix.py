@@ -8,8 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.cli.bench import synthetic_world
 from app.policies.documents import Namespace, Pod
-from app.policies.matrix import bench, matrix, synthetic_world
+from app.policies.matrix import matrix
 from app.policies.model import NetworkPolicy
 from app.policies.reachability import Endpoint, World, explain
 
@@ -181,9 +182,3 @@ def test_matrix_over_chosen_pods_and_as_dict_shape() -> None:
     assert data["allowed"]["n1/a"]["n2/c"] is True
     chosen = matrix(world, 80, pods=[world.pods["n2/c"], world.pods["n1/a"]])
     assert chosen.pods == ["n1/a", "n2/c"]
-
-
-def test_bench_reports_the_run_without_judging_speed() -> None:
-    result = bench(pods=200, namespaces=8, policies=40, seed=3)
-    assert (result.pods, result.namespaces, result.policies) == (200, 8, 40)
-    assert 0 < result.groups <= 200 and result.matrix_seconds >= 0

@@ -64,6 +64,10 @@ async def test_an_invalid_or_duplicate_user_is_refused_with_the_form_kept(consol
     assert bad.status_code == 422 and 'value="-bad"' in bad.text and 'aria-invalid="true"' in bad.text
     dup = await c.post_page("admin", "/admin/users", [("username", "olga"), ("team", "t"), ("roles", "viewer")])
     assert dup.status_code == 409 and "already exists" in dup.text
+    # a taken name is told at the Username field (and in the summary, linking to it)
+    assert '<p class="error" id="error-username">Duplicate value: &#34;olga&#34;: a user of this name already exists' \
+        in dup.text
+    assert 'aria-describedby="error-username"' in dup.text and '<a href="#new-username">Username: ' in dup.text
     [refused] = await entries(c, kind="User", name="olga", action="user.create")
     assert refused.outcome == "failure"
 

@@ -104,3 +104,17 @@ async def test_an_htmx_fragment_carries_no_menu(admin: Any) -> None:
     _, client = admin
     fragment = await client.get("/clusters/sandbox/workloads", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "sidenav" not in fragment.text
+
+
+async def test_an_address_that_is_no_page_gets_the_error_page_with_the_menu(admin: Any) -> None:
+    _, client = admin
+    missing = await client.get("/nope")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in missing.text and "No page at this address." in missing.text
+    assert menu(missing.text)  # the way back
+    client.cookies.set("lang", "zh-CN")
+    chinese = await client.get("/clusters/sandbox/networkpolicies/nope/more")
+    assert chinese.status_code == 404
+    assert "<h1>未找到</h1>" in chinese.text and "该地址没有页面。" in chinese.text
+    api = await client.get("/api/v1/nope")  # the REST API keeps its problem details
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"

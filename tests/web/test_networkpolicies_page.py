@@ -187,7 +187,8 @@ async def test_htmx_gets_the_panel_fragment_and_an_hx_redirect(admin: Any, kube:
     _, client = admin
     page = await client.get(f"/clusters/sandbox/networkpolicies/new?namespace={namespace}")
     fragment = await post_panel(client, page.text, "add:egress.rules", headers=PANEL, name="deny-out")
-    assert fragment.status_code == 200 and "<html" not in fragment.text and fragment.text.lstrip().startswith("<aside")
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert fragment.text.lstrip().startswith('<div id="panel"')
     full = (await post_panel(client, page.text, "add:egress.rules", name="deny-out")).text
     review = await post_panel(client, full, "next")
     done = await post_panel(client, review.text, "apply", headers=PANEL)
@@ -272,7 +273,10 @@ async def test_details_show_the_history_and_an_earlier_version_can_be_restored_t
     assert 'name="ingress[0].ports[0].port" value="80"' in restore.text
     review = await post_panel(client, restore.text, "next")
     assert review.status_code == 200
-    assert (await post_panel(client, review.text, "apply")).status_code == 303
+    applied = await post_panel(client, review.text, "apply", headers={"HX-Request": "true", "HX-Target": "panel"})
+    assert applied.status_code == 204 and "done=restored&name=versions" in applied.headers["HX-Redirect"]
+    listed = await client.get(applied.headers["HX-Redirect"])
+    assert 'role="status" id="np-done">Network policy versions was restored.</div>' in listed.text
     assert (await net.read_namespaced_network_policy("versions", namespace)).spec.ingress[0].ports[0].port == 80
 
     async with app.state.sessions() as db:
@@ -287,7 +291,8 @@ async def test_a_recipe_opens_filled_for_review_with_the_matching_workload_prese
     page = await client.get("/clusters/sandbox/networkpolicies/new?namespace=default&recipe=allow-by-label")
     assert page.status_code == 200
     assert 'name="podSelector.labels[0].value" value="nginx"' in page.text
-    picker = page.text[page.text.index('name="pick.podSelector.workload"') :]
+    opened = (await post_panel(client, page.text, "pick-open:podSelector")).text  # "+ Select Workload And Add Label"
+    picker = opened[opened.index('name="pick.podSelector.workload"') :]
     assert re.match(r'[^>]*>\s*(<option>[^<]*</option>)*?<option selected>nginx</option>', picker, re.S)
     missing = await client.get("/clusters/sandbox/networkpolicies/new?namespace=default&recipe=nope")
     assert missing.status_code == 404

@@ -37,7 +37,7 @@ def button(html: str, op: str) -> str:
 def assert_panel(response: httpx.Response, headers: dict[str, str]) -> None:
     """The panel as htmx swaps it (a fragment), or the whole page without JavaScript."""
     if headers:
-        assert response.text.lstrip().startswith("<aside") and "<html" not in response.text
+        assert response.text.lstrip().startswith('<div id="panel"') and "<html" not in response.text
     else:
         assert "<html" in response.text and 'id="panel"' in response.text
 

@@ -70,8 +70,9 @@ async def test_apply_approve_revoke_through_the_pages(console_users) -> None:
         approved = await pat.post(f"/whitelist/{app_id}/approve?status=Approved",
                                   data={"csrf_token": pat_token, "comment": "go ahead", "version": "1"})
         assert approved.status_code == 303
-        assert approved.headers["location"].endswith("/whitelist?status=Approved")
-        after = (await pat.get("/whitelist?status=Approved")).text
+        assert approved.headers["location"].endswith(f"/whitelist?status=Approved&done=approve&name={app_id}")
+        after = (await pat.get(approved.headers["location"])).text
+        assert f'role="status" id="whitelist-done">Application #{app_id} was approved.</div>' in after
         assert f'id="application-{app_id}"' in after and "go ahead" in after and ">Revoke<" in after
         assert '<option value="Approved" selected>' in after
 
@@ -107,7 +108,7 @@ async def test_self_approval_and_invalid_forms_are_refused_with_status_codes(con
         token = await _csrf(quinn)
         empty = await quinn.post("/whitelist", data={"cluster": cluster, "reason": " ", "csrf_token": token})
         assert empty.status_code == 422
-        assert 'aria-invalid="true"' in empty.text and "reason: Required value" in empty.text
+        assert 'aria-invalid="true"' in empty.text and "Reason: Required value" in empty.text
         unknown = await quinn.post("/whitelist",
                                    data={"cluster": "nowhere", "reason": "x", "csrf_token": token})
         assert unknown.status_code == 422
@@ -159,3 +160,59 @@ async def test_filters_answer_htmx_with_the_table_fragment(console_users) -> Non
         assert 'rel="next"' not in second and ">Newest<" in second
     finally:
         await alice.aclose()
+
+
+HX = {"HX-Request": "true"}
+
+
+async def test_each_write_says_so_on_the_page_that_follows_with_and_without_htmx(console_users) -> None:
+    app, _ = console_users
+    cluster = app.state.clusters.names()[0]
+    alice, pat = await _client(app, "alice"), await _client(app, "pat")
+    try:
+        token = await _csrf(alice)
+        # htmx is told where to go (HX-Redirect); the page there says what was done
+        applied = await alice.post("/whitelist", data={"cluster": cluster, "reason": "ours", "csrf_token": token},
+                                   headers=HX)
+        assert applied.status_code == 204 and "location" not in applied.headers
+        page = (await alice.get(applied.headers["HX-Redirect"])).text
+        assert (f'<div class="notice" role="status" id="whitelist-done">Your team\'s application for cluster '
+                f'{cluster} was submitted.</div>') in page.replace("&#39;", "'")
+        app_id = int(re.search(r'<tr id="application-(\d+)">', page).group(1))  # type: ignore[union-attr]
+        assert "was submitted" not in (await alice.get("/whitelist")).text  # said once, on the page that follows
+
+        pat_token = await _csrf(pat)
+        rejected = await pat.post(f"/whitelist/{app_id}/reject", data={"csrf_token": pat_token, "version": "1"})
+        assert rejected.status_code == 303
+        assert f"Application #{app_id} was rejected." in (await pat.get(rejected.headers["location"])).text
+
+        # A refusal, with or without htmx: the page again with the reason in the summary, and no
+        # success message, even though the form was posted from a page that had one.
+        for headers in ({}, HX):
+            again = await pat.post(f"/whitelist/{app_id}/revoke?done=reject&name={app_id}",
+                                   data={"csrf_token": pat_token, "version": "2"}, headers=headers)
+            assert again.status_code == 409
+            assert f"Application #{app_id} is already Rejected by pat; only an Approved application can be revoked" \
+                in again.text
+            assert 'id="error-summary"' in again.text and "was rejected." not in again.text
+            assert "<html" in again.text  # the whole page: the summary is not in the table's fragment
+
+        # the refusal in the user's language
+        pat.cookies.set("lang", "zh-CN")
+        zh = await pat.post(f"/whitelist/{app_id}/revoke", data={"csrf_token": pat_token, "version": "2"})
+        assert zh.status_code == 409
+        assert f"申请 #{app_id} 的状态已是已拒绝（由 pat 决定）；只有已批准的申请可以撤销" in zh.text
+
+        applied = await alice.post("/whitelist", data={"cluster": cluster, "reason": "again", "csrf_token": token})
+        page = (await alice.get(applied.headers["location"])).text
+        second = int(re.search(r'<tr id="application-(\d+)">', page).group(1))  # type: ignore[union-attr]
+        approved = await pat.post(f"/whitelist/{second}/approve", data={"csrf_token": pat_token, "version": "1"},
+                                  headers=HX)
+        assert approved.status_code == 204
+        assert f"申请 #{second} 已批准。" in (await pat.get(approved.headers["HX-Redirect"])).text
+        pat.cookies.delete("lang")
+        revoked = await pat.post(f"/whitelist/{second}/revoke", data={"csrf_token": pat_token, "version": "2"})
+        assert f"Application #{second} was revoked." in (await pat.get(revoked.headers["location"])).text
+    finally:
+        await alice.aclose()
+        await pat.aclose()

@@ -1,23 +1,33 @@
 """The Quota Center page (/whitelist): the applications table for everyone, the form to apply,
 and the approvers' Approve / Reject / Revoke buttons. Forms post plain HTML (CSRF token in the
-``csrf_token`` field); every write goes through ``app.whitelist.service``."""
+``csrf_token`` field); every write goes through ``app.whitelist.service``, through the one edit
+flow of ``app.web.forms``: success goes back to the list with its message, a refusal shows on
+the page again."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from app.accounts.deps import CurrentUser, DbSession
-from app.audit import service as audit
-from app.audit.web import fmt_time
-from app.errors import DomainError, Invalid, NotFound
-from app.web.templating import templates
+from app.errors import DomainError, NotFound
+from app.policies.words import N_
+from app.web.forms import Refusal, audit_refusal, done_url, notice, redirect, refusal, render
 from app.whitelist import service
 from app.whitelist.models import ACTIONS, STATUSES
 
 router = APIRouter()
+
+# What the list says after each write (``?done=``); {name} is the cluster applied for, or the
+# application's number.
+DONE = {
+    "apply": N_("Your team's application for cluster {name} was submitted."),
+    "approve": N_("Application #{name} was approved."),
+    "reject": N_("Application #{name} was rejected."),
+    "revoke": N_("Application #{name} was revoked."),
+}
 
 
 def _clusters(request: Request) -> list[str]:
@@ -25,8 +35,8 @@ def _clusters(request: Request) -> list[str]:
 
 
 async def _page(
-    request: Request, db: DbSession, user: CurrentUser, *, status_code: int = 200,
-    error: DomainError | None = None, form: dict[str, str] | None = None,
+    request: Request, db: DbSession, user: CurrentUser, *, refused: Refusal | None = None,
+    form: dict[str, str] | None = None,
 ) -> HTMLResponse:
     q = request.query_params
     status = q.get("status", "")
@@ -36,7 +46,6 @@ async def _page(
     applications = await service.list_applications(db, status=status, cluster=cluster)
     own = {a.cluster: a.status for a in await service.list_applications(db, team=user.team)
            if a.status in ("Pending", "Approved")}
-    causes = {c.field: c.message for c in error.causes} if isinstance(error, Invalid) else {}
     context = {
         "applications": applications,
         "statuses": STATUSES,
@@ -46,28 +55,22 @@ async def _page(
         "user": user,
         "is_approver": user.has_role("approver"),
         "own": own,
-        "error": error,
-        "causes": causes,
+        "refused": refused,
+        "notice": "" if refused else notice(request, DONE),
         "form": form or {"cluster": cluster or (clusters[0] if len(clusters) == 1 else ""), "reason": ""},
-        "fmt_time": fmt_time,
         "nav": "whitelist",
     }
-    template = "whitelist/_table.html" if request.headers.get("HX-Request") and error is None \
-        else "whitelist/index.html"
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    if refused is not None:
+        return render(request, "whitelist/index.html", context, status_code=refused.status)
+    return render(request, "whitelist/index.html", context, fragment="whitelist/_table.html")
 
 
-def _back(request: Request) -> str:
-    """The list again, with the filters the form was posted from (kept in its query string)."""
+def _back(request: Request, done: str, name: str) -> str:
+    """The list again, with the filters the form was posted from (kept in its query string), saying
+    what was done."""
     url = request.url_for("whitelist")
     query = request.url.query
-    return f"{url}?{query}" if query else str(url)
-
-
-def _go(request: Request, location: str) -> Response:
-    if request.headers.get("HX-Request"):
-        return Response(status_code=204, headers={"HX-Location": location})
-    return RedirectResponse(location, status_code=303)
+    return done_url(f"{url}?{query}" if query else str(url), done, name)
 
 
 @router.get("/whitelist", response_class=HTMLResponse, name="whitelist")
@@ -86,13 +89,11 @@ async def apply(
         await db.commit()
     except DomainError as exc:
         await db.rollback()
-        if not isinstance(exc, Invalid):
-            await audit.record_detached(
-                request.app.state.sessions, user.username, "console", cluster, "", service.KIND, "",
-                "application.submit", "failure", None, None, str(exc))
-        return await _page(request, db, user, status_code=exc.status_code, error=exc,
+        await audit_refusal(request, exc, actor=user.username, kind=service.KIND, name="",
+                            action="application.submit", cluster=cluster)
+        return await _page(request, db, user, refused=refusal(request, exc),
                            form={"cluster": cluster, "reason": reason})
-    return _go(request, _back(request))
+    return redirect(request, _back(request, "apply", cluster))
 
 
 @router.post("/whitelist/{app_id}/{action}", response_class=HTMLResponse, name="whitelist-decide")
@@ -102,13 +103,13 @@ async def decide(
     comment: Annotated[str, Form()] = "", version: Annotated[int | None, Form()] = None,
 ) -> Response:
     if action not in ACTIONS:
-        return await _page(request, db, user, status_code=404,
-                           error=NotFound(f"unknown action {action!r} (approve, reject or revoke)"))
+        unknown = NotFound(f"unknown action {action!r} (approve, reject or revoke)")
+        return await _page(request, db, user, refused=refusal(request, unknown))
     try:
         await service.decide(db, app_id, action, user, comment, version=version, via="console")
         await db.commit()
     except DomainError as exc:
         await db.rollback()
         await service.record_refusal(request.app.state.sessions, app_id, action, user.username, exc)
-        return await _page(request, db, user, status_code=exc.status_code, error=exc)
-    return _go(request, _back(request))
+        return await _page(request, db, user, refused=refusal(request, exc))
+    return redirect(request, _back(request, action, str(app_id)))

@@ -1,25 +1,18 @@
 """The audit log page (/audit): entries newest first, filtered by cluster, namespace, user and
-object (kept in the URL), each with its before → after diff."""
+object (kept in the URL), each with its before → after diff; htmx's filter gets the entries only."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.accounts.deps import CurrentUser, DbSession
 from app.audit import service
-from app.web.templating import templates
+from app.web.forms import render
 
 router = APIRouter()
 
 FILTER_FIELDS = ("cluster", "namespace", "actor", "name")
-
-
-def fmt_time(value: Any) -> str:
-    """A timestamp as the pages show it (UTC)."""
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
 
 
 @router.get("/audit", response_class=HTMLResponse, name="audit")
@@ -36,7 +29,6 @@ async def audit_page(request: Request, db: DbSession, user: CurrentUser) -> HTML
         params = {k: v for k, v in values.items() if v}
         params["continue"] = page.continue_token
         next_query = str(request.url.include_query_params(**params).query)
-    context = {"rows": rows, "filters": values, "next_query": next_query, "fmt_time": fmt_time,
-               "nav": "audit", "paged": bool(q.get("continue"))}
-    template = "audit/_entries.html" if request.headers.get("HX-Request") else "audit/index.html"
-    return templates.TemplateResponse(request, template, context)
+    context = {"rows": rows, "filters": values, "next_query": next_query, "nav": "audit",
+               "paged": bool(q.get("continue"))}
+    return render(request, "audit/index.html", context, fragment="audit/_entries.html")

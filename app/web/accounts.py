@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,6 +14,7 @@ from app.accounts.deps import AuthDep, DbSession
 from app.accounts.models import User
 from app.config import Settings
 from app.errors import DomainError, NotFound
+from app.web.forms import redirect, refusal
 from app.web.templating import templates
 
 router = APIRouter()
@@ -33,11 +34,6 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def header_url(location: str) -> str:
-    """``location`` percent-encoded for a response header (``HX-Redirect``): ASCII only."""
-    return quote(location, safe="/?&=#%:;@+,~!$'()*[]")
-
-
 def _client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -55,12 +51,6 @@ def _login_page(request: Request, *, next_path: str, error: str = "", username: 
                                       status_code=status_code, headers=headers)
 
 
-def _go(request: Request, location: str) -> Response:
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": header_url(location)})
-    return RedirectResponse(location, status_code=303)
-
-
 async def _sign_in(request: Request, db: DbSession, auth: AuthDep, user: User, next_path: str) -> Response:
     """A fresh session for ``user`` (ending the one this browser had), then on to ``next_path``."""
     settings = _settings(request)
@@ -69,7 +59,7 @@ async def _sign_in(request: Request, db: DbSession, auth: AuthDep, user: User, n
     await sessions.purge_expired(db, settings)  # abandoned sessions are not kept forever
     session_id, _row = await sessions.start(db, user, client_ip=_client_ip(request))
     await db.commit()
-    response = _go(request, next_path)
+    response = redirect(request, next_path)
     sessions.set_cookie(response, request, settings, session_id)
     return response
 
@@ -100,8 +90,9 @@ async def login_submit(
     except throttle.LoginThrottled as exc:
         await throttle.forget_attempt(db, attempt)  # a refused attempt is not a failure
         await db.commit()
-        return _login_page(request, next_path=next_path, error=exc.message, username=username,
-                           status_code=429, headers={"Retry-After": str(exc.retry_after)})
+        refused = refusal(request, exc)
+        return _login_page(request, next_path=next_path, error=refused.banner, username=username,
+                           status_code=refused.status, headers={"Retry-After": str(exc.retry_after)})
     user = await service.check_credentials(db, username, password) if username and password else None
     if user is None:
         return _login_page(request, next_path=next_path, username=username, status_code=401,
@@ -117,7 +108,7 @@ async def logout(request: Request, db: DbSession) -> Response:
     cookie = request.cookies.get(sessions.COOKIE_NAME)
     await sessions.end(db, sessions.session_id_from_cookie(settings, cookie))
     await db.commit()
-    response = _go(request, str(request.url_for("login")))
+    response = redirect(request, str(request.url_for("login")))
     sessions.clear_cookie(response, request, settings)
     return response
 
@@ -158,8 +149,9 @@ async def oidc_callback(request: Request, db: DbSession, auth: AuthDep) -> Respo
             email=identity.email, team=team, roles=roles)
     except DomainError as exc:
         await db.rollback()
-        response: Response = _login_page(request, next_path="/", error=exc.message,
-                                         status_code=exc.status_code)
+        refused = refusal(request, exc)
+        response: Response = _login_page(request, next_path="/", error=refused.banner,
+                                         status_code=refused.status)
     else:
         response = await _sign_in(request, db, auth, user, safe_next(flow.get("next")))
     response.delete_cookie(oidc.FLOW_COOKIE, path="/")
