@@ -3,8 +3,9 @@
 ``world(cluster)`` is a ``reachability.World`` snapshot of the cache's Namespaces, Pods and
 NetworkPolicies, rebuilt only when one of those kinds changed (memoized on the cache's per-kind
 versions), so repeated page and API requests share one. The helpers answer the pages' questions
-(and, later, the REST API's) over that snapshot: ``explain`` one connection, the ``matrix`` of a
-namespace, a policy's ``selected_pods`` and ``resolved_peers``, and the pods ``unprotected_after_delete``.
+(and, later, the REST API's) over that snapshot: ``explain`` one connection (``check`` one whose
+ends may be a Service or an address), the ``matrix`` of a namespace, a policy's ``selected_pods``
+and ``resolved_peers``, and the pods ``unprotected_after_delete``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from __future__ import annotations
 from app.analysis.snapshot import (
     PeerPods,
     RulePeers,
+    check,
     explain,
     matrix,
     namespace_pods,
     policies_selecting,
     resolved_peers,
     selected_pods,
+    service,
+    services,
     unprotected_after_delete,
     world,
 )
@@ -25,12 +29,15 @@ from app.analysis.snapshot import (
 __all__ = [
     "PeerPods",
     "RulePeers",
+    "check",
     "explain",
     "matrix",
     "namespace_pods",
     "policies_selecting",
     "resolved_peers",
     "selected_pods",
+    "service",
+    "services",
     "unprotected_after_delete",
     "world",
 ]

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 from app.cluster.cache import ClusterCache
 from app.cluster.client import Cluster
+from app.errors import BadRequest, Forbidden, NotFound
+from app.policies.connection import SERVICE, Answer, End
+from app.policies.connection import check as _check
 from app.policies.documents import Pod
 from app.policies.matrix import Matrix
 from app.policies.matrix import matrix as _matrix
@@ -30,6 +33,7 @@ from app.policies.reachability import (
 )
 from app.policies.reachability import explain as _explain
 from app.policies.selectors import format_requirements, requirements_match
+from app.policies.services import Service
 from app.policies.words import N_, Words
 
 DIRECTIONS = (INGRESS, EGRESS)
@@ -65,6 +69,34 @@ def explain(cluster: Cluster, src: str, dst: str, port: int | str, protocol: str
     unknown pod, ``BadRequest`` for a malformed reference or two IP addresses."""
     w = world(cluster)
     return _explain(w, parse_ref(w, src), parse_ref(w, dst), port, protocol)
+
+
+def services(cluster: Cluster, namespace: str | None = None) -> list[Service]:
+    """The cached Services (of one namespace, or all), sorted by namespace and name."""
+    found = [Service.from_dict(r.object) for r in cluster.cache.list("services", namespace)]
+    return sorted(found, key=lambda s: (s.namespace, s.name))
+
+
+def service(cluster: Cluster, ref: str) -> Service:
+    """The Service ``ns/name``: ``NotFound`` when the cache has none, ``Forbidden`` when the
+    console may not read Services there."""
+    namespace, _, name = ref.strip().partition("/")
+    if not namespace or not name or "/" in name:
+        raise BadRequest(f"not a Service reference (ns/name): {ref[:100]!r}")
+    denied = cluster.cache.unreadable().get("services")
+    if denied:
+        raise Forbidden(f"the console may not read services in cluster {cluster.name!r}: {denied}")
+    found = cluster.cache.get("services", namespace, name)
+    if found is None:
+        raise NotFound(f'services "{name}" not found in namespace {namespace}')
+    return Service.from_dict(found.object)
+
+
+def check(cluster: Cluster, src: End, dst: End, port: int | str, protocol: str = "TCP") -> Answer:
+    """Decide ``src`` → ``dst`` where either end is a pod or an IP address and the destination may
+    be a Service (see ``app.policies.connection``)."""
+    target = service(cluster, dst.ref) if dst.kind == SERVICE else dst
+    return _check(world(cluster), src, target, port, protocol)
 
 
 def namespace_pods(cluster: Cluster, namespace: str | None) -> list[Pod]:

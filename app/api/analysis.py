@@ -9,8 +9,16 @@ from fastapi import APIRouter, Query
 from app import analysis
 from app.api.auth import CallerDep
 from app.api.common import AnalysisCluster, require_namespace
-from app.api.schemas import ConnectivityAnswer, ConnectivityQuery, MatrixAnswer
+from app.api.schemas import (
+    ConnectivityRequest,
+    ConnectivityResult,
+    IPEnd,
+    MatrixAnswer,
+    PodEnd,
+    ServiceEnd,
+)
 from app.errors import BadRequest
+from app.policies.connection import IP, POD, SERVICE, End
 from app.policies.text import parse_port
 
 router = APIRouter(tags=["analysis"])
@@ -21,14 +29,30 @@ ProtocolQuery = Annotated[Literal["TCP", "UDP", "SCTP"], Query()]
 MATRIX_LIMIT = 500  # pods of one namespace: 250,000 cells
 
 
+def _end(given: str | PodEnd | IPEnd | ServiceEnd) -> End:
+    if isinstance(given, str):
+        return End.read(given)
+    if isinstance(given, PodEnd):
+        return End(POD, given.pod)
+    if isinstance(given, ServiceEnd):
+        return End(SERVICE, given.service)
+    return End(IP, given.ip)
+
+
 @router.post(
     "/clusters/{cluster}/connectivity",
-    response_model=ConnectivityAnswer,
-    summary="May one endpoint connect to another, and why",
+    response_model=ConnectivityResult,
+    summary="May one endpoint (a pod, an IP address) connect to another (a pod, a Service, an IP address), and why",
 )
-async def connectivity(body: ConnectivityQuery, caller: CallerDep, c: AnalysisCluster) -> ConnectivityAnswer:
-    verdict = analysis.explain(c, body.from_, body.to, parse_port(body.port), body.protocol)
-    return ConnectivityAnswer(allowed=verdict.allowed, explanation=verdict.lines(), details=verdict.as_dict())
+async def connectivity(body: ConnectivityRequest, caller: CallerDep, c: AnalysisCluster) -> ConnectivityResult:
+    answer = analysis.check(c, _end(body.from_), _end(body.to), parse_port(body.port), body.protocol)
+    return ConnectivityResult(
+        allowed=answer.allowed,
+        explanation=answer.lines(),
+        details=answer.as_dict(),
+        notes=[str(n) for n in answer.notes],
+        summary=str(answer.service.summary) if answer.service is not None else None,
+    )
 
 
 @router.get(

@@ -49,13 +49,37 @@ class ClusterList(_Out):
     items: list[ClusterInfo]
 
 
+class UnenforcedNode(_Out):
+    name: str
+    reason: str = Field(description="Why policies are not enforced on this node.")
+
+
+class NetworkPolicyEnforcement(_Out):
+    """Terway's NetworkPolicy enforcement (FACTS.md, "Terway and ACK")."""
+
+    enabled: bool | None = Field(description="null: no Terway found (or eni-config unreadable), so unknown.")
+    state: Literal["enabled", "disabled", "unknown"]
+    provider: str | None = Field(description="eni-config's network_policy_provider: ebpf or iptables.")
+    implementation: str | None = Field(description="eBPF (Cilium) or iptables (Calico Felix).")
+    terwayVersion: str | None = Field(description="The image tag of the terway container of its DaemonSet.")
+    datapath: str | None = Field(description="eni-config's eniip_virtual_type: veth, ipvlan or datapathv2.")
+    why: str = Field(description="The reason for the state and the implementation, in words.")
+    unenforcedNodes: list[UnenforcedNode] | None = Field(
+        description="The nodes where policies are not enforced; null when the console may not read the nodes."
+    )
+    policyCount: int
+    recommendedMax: int = Field(description="ACK recommends fewer NetworkPolicies per cluster than this.")
+
+
 class ClusterDetail(ClusterInfo):
     kinds: dict[str, dict[str, Any]] = Field(
         description="The cache's state per watched scope (a kind, or a kind in one namespace): state, "
         "objects, error, verb (list or watch, when forbidden or failing) and staleSeconds (since the "
         "last list, event or bookmark)."
     )
-    terway: dict[str, Any] | None = Field(None, description="The Terway ConfigMap's policy settings.")
+    networkPolicy: NetworkPolicyEnforcement = Field(
+        description="Whether Terway enforces NetworkPolicies on this cluster, how, and on which nodes not."
+    )
 
 
 class PolicyAnswer(_Out):
@@ -100,17 +124,6 @@ class ValidationResult(_Out):
 class ValidationAnswer(_Out):
     valid: bool = Field(description="Whether every object is valid.")
     results: list[ValidationResult]
-
-
-class ConnectivityQuery(_Out):
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
-
-    from_: str = Field(
-        alias="from", min_length=1, description="`ns/pod` or an IP address", examples=["demo/web-0"]
-    )
-    to: str = Field(min_length=1, description="`ns/pod` or an IP address", examples=["demo/db-0"])
-    port: int | str = Field(description="A port number or a named port", examples=[80])
-    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
 
 
 class ConnectivityAnswer(_Out):
@@ -232,3 +245,49 @@ class NamespaceAnswer(_Out):
 class NamespaceList(_Out):
     items: list[NamespaceAnswer]
     metadata: ListMeta
+
+
+class _End(_Out):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PodEnd(_End):
+    pod: str = Field(min_length=1, max_length=320, description="`ns/name`", examples=["demo/web-0"])
+
+
+class IPEnd(_End):
+    ip: str = Field(min_length=1, max_length=64, examples=["100.64.0.5"],
+                    description="An IPv4 or IPv6 address: a pod's IP is that pod; any other is checked against "
+                    "ipBlock peers only.")  # fmt: skip
+
+
+class ServiceEnd(_End):
+    service: str = Field(min_length=1, max_length=320, examples=["default/nginx"],
+                         description="`ns/name`: checked to each pod behind it, on its target port.")  # fmt: skip
+
+
+class ConnectivityRequest(_Out):
+    """One connection: each end a pod or an IP address, the destination also a Service. The short
+    form, a string (`ns/pod` or an IP address), still works for either end."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    from_: str | PodEnd | IPEnd = Field(
+        alias="from", description="`{\"pod\": \"ns/name\"}`, `{\"ip\": \"...\"}`, or the string `ns/pod` or an IP"
+    )
+    to: str | PodEnd | ServiceEnd | IPEnd = Field(
+        description="`{\"pod\": ...}`, `{\"service\": \"ns/name\"}`, `{\"ip\": ...}`, or the string `ns/pod` or an IP"
+    )
+    port: int | str = Field(
+        description="A port number or name: of the destination pod's containers, or of the Service (its port, "
+        "not its targetPort)",
+        examples=[80, "http"],
+    )
+    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
+
+
+class ConnectivityResult(ConnectivityAnswer):
+    """``allowed`` for a Service: allowed to every pod behind it (and there is at least one)."""
+
+    notes: list[str] = Field(default_factory=list, description="How each end was read.")
+    summary: str | None = Field(None, description="For a Service: \"allowed to 2 of 3 pods\", or why no pod.")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from app.errors import BadRequest, NotFound
@@ -250,6 +251,20 @@ class World:
 
     def sorted_pods(self) -> list[Pod]:
         return sorted(self.pods.values(), key=lambda p: (p.namespace, p.name))
+
+    @cached_property
+    def _by_ip(self) -> dict[IPAddress, list[Pod]]:
+        out: dict[IPAddress, list[Pod]] = {}
+        for pod in self.sorted_pods():
+            ip = parse_ip(pod.pod_ip)
+            if ip is not None:
+                out.setdefault(ip, []).append(pod)
+        return out
+
+    def pods_at(self, ip: IPAddress) -> list[Pod]:
+        """The pods whose podIP is ``ip`` (several only for host-network pods, which share their
+        node's address)."""
+        return list(self._by_ip.get(ip, ()))
 
     def selecting(self, pod: Pod, direction: str) -> list[CompiledPolicy]:
         """The policies that select ``pod`` and affect ``direction``."""

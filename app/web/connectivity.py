@@ -1,5 +1,6 @@
-"""The Connectivity page: may this pod (or address) reach that one on a port, and why; and the
-pod × pod matrix of a namespace for a port. Answers come from app.analysis over the cache."""
+"""The Connectivity page: may this pod (or address) reach that pod, Service or address on a port,
+and why; and the pod × pod matrix of a namespace for a port. Answers come from app.analysis over
+the cache."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app import analysis
-from app.errors import BadRequest, NotFound
+from app.errors import BadRequest, Forbidden, NotFound
+from app.policies.connection import IP, POD, SERVICE, End
 from app.policies.lifecycle import terminating_namespaces
 from app.policies.model import PROTOCOLS
 from app.policies.text import parse_port
@@ -21,9 +23,24 @@ router = APIRouter()
 MATRIX_LIMIT = 80  # pods; a bigger table is unreadable (the REST API serves the whole matrix)
 
 
-def _endpoint(pod: str, ip: str) -> str:
-    """The address typed wins over the pod picked, so either can be used without JavaScript."""
-    return ip.strip() or pod.strip()
+# Each side's fields: the pod picked (``from``/``to``), the Service picked, the address typed.
+FIELDS = {POD: "{side}", SERVICE: "{side}_service", IP: "{side}_ip"}
+SIDE_KINDS = {"from": (POD, IP), "to": (POD, SERVICE, IP)}
+
+
+def _end(q: Any, side: str) -> End | None:
+    """The end the Type picks (``from_kind``/``to_kind``); when its field is empty, the one filled
+    in (an address typed first, as before the Type existed), so the page works without JavaScript
+    and old links keep their meaning. None when nothing is filled in."""
+    kinds = SIDE_KINDS[side]
+    values = {kind: q.get(FIELDS[kind].format(side=side), "").strip() for kind in kinds}
+    chosen = q.get(f"{side}_kind", "")
+    if chosen in kinds and values[chosen]:
+        return End(chosen, values[chosen])
+    for kind in (IP, SERVICE, POD):
+        if values.get(kind):
+            return End(kind, values[kind])
+    return None
 
 
 def _port(text: str) -> int | str:
@@ -42,6 +59,7 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
     protocol = q.get("protocol", "TCP").upper()
     protocol = protocol if protocol in PROTOCOLS else "TCP"
     pods = [p.ref for p in analysis.namespace_pods(cluster, None)]
+    services = [s.ref for s in analysis.services(cluster)]
     namespaces = sorted(
         {ref.split("/", 1)[0] for ref in pods}
         | set(cluster.cache.namespace_names())
@@ -50,33 +68,35 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
         "cluster": cluster.name,
         "nav": "connectivity",
         "pods": pods,
+        "services": services,
+        "side_kinds": SIDE_KINDS,
         "namespaces": namespaces,
         "terminating": terminating_namespaces(cluster.cache.namespaces()),
         "protocols": PROTOCOLS,
-        "q": {k: q.get(k, "") for k in ("from", "from_ip", "to", "to_ip", "port", "mport", "mnamespace")},
+        "q": {
+            k: q.get(k, "")
+            for k in ("from", "from_ip", "from_kind", "to", "to_ip", "to_service", "to_kind", "port", "mport",
+                      "mnamespace")
+        },
         "protocol": protocol,
         "mprotocol": q.get("mprotocol", "TCP").upper()
         if q.get("mprotocol", "TCP").upper() in PROTOCOLS
         else "TCP",
-        "verdict": None,
+        "answer": None,
         "error": "",
         "matrix": None,
         "matrix_error": "",
     }
     status = 200
-    src, dst, port = (
-        _endpoint(q.get("from", ""), q.get("from_ip", "")),
-        _endpoint(q.get("to", ""), q.get("to_ip", "")),
-        q.get("port", ""),
-    )
+    src, dst, port = _end(q, "from"), _end(q, "to"), q.get("port", "")
     if src or dst or port:
         if not (src and dst and port.strip()):
             context["error"] = "Choose a source, a destination and a port."
             status = 400
         else:
             try:
-                context["verdict"] = analysis.explain(cluster, src, dst, _port(port), protocol)
-            except (BadRequest, NotFound) as exc:
+                context["answer"] = analysis.check(cluster, src, dst, _port(port), protocol)
+            except (BadRequest, Forbidden, NotFound) as exc:
                 refused = refusal(request, exc)
                 context["error"], status = refused.banner, refused.status
     mnamespace, mport = q.get("mnamespace", ""), q.get("mport", "")
