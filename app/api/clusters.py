@@ -10,7 +10,15 @@ from app.api import paging
 from app.api.auth import CallerDep
 from app.api.common import KnownCluster, PodCluster, require_namespace
 from app.api.paging import ContinueQuery, LimitQuery
-from app.api.schemas import ClusterDetail, ClusterInfo, ClusterList, ListMeta, ObjectList, WorkloadKind
+from app.api.schemas import (
+    ClusterDetail,
+    ClusterInfo,
+    ClusterList,
+    ListMeta,
+    NetworkPolicyEnforcement,
+    ObjectList,
+    WorkloadKind,
+)
 from app.cluster import WORKLOAD_KINDS
 from app.cluster.client import Cluster
 from app.cluster.deps import ready_cluster
@@ -43,13 +51,13 @@ async def list_clusters(request: Request, caller: CallerDep) -> ClusterList:
     return ClusterList(items=[ClusterInfo(**_info(c)) for c in request.app.state.clusters])
 
 
-@router.get("/clusters/{cluster}", response_model=ClusterDetail, summary="One cluster and its readiness")
+@router.get(
+    "/clusters/{cluster}",
+    response_model=ClusterDetail,
+    summary="One cluster, its readiness and its NetworkPolicy enforcement",
+)
 async def get_cluster(caller: CallerDep, c: KnownCluster) -> ClusterDetail:
-    terway = None
-    data = c.cache.terway_config()
-    if data is not None:
-        terway = {k: data[k] for k in ("disable_network_policy",) if k in data}
-    return ClusterDetail(**_info(c), terway=terway)
+    return ClusterDetail(**_info(c), networkPolicy=NetworkPolicyEnforcement(**c.cache.enforcement().as_dict()))
 
 
 def _page(records: list[Record], what: str, limit: int | None, token: str | None) -> ObjectList:

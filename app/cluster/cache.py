@@ -38,8 +38,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.cluster.errors import Expired, TooLargeResourceVersion
-from app.cluster.records import NamespaceRecord, PodRecord, Record, WorkloadRecord, record
+from app.cluster.records import NamespaceRecord, NodeRecord, PodRecord, Record, WorkloadRecord, record
 from app.cluster.resources import Resource, resource
+from app.cluster.terway import DAEMONSETS, Enforcement, NodeFacts, assess
 from app.errors import BadRequest, DomainError, Forbidden, Unavailable
 from app.policies.model import NetworkPolicy
 
@@ -50,6 +51,11 @@ log = logging.getLogger(__name__)
 
 TERWAY_NAMESPACE = "kube-system"
 TERWAY_CONFIGMAP = "eni-config"
+# With NETPOL_NAMESPACES leaving kube-system out, Terway's DaemonSet is watched on its own, under
+# this name, so that it does not show among the chosen namespaces' workloads.
+TERWAY_DAEMONSETS = "terway-daemonsets"
+# What ``enforcement()`` is computed from.
+ENFORCEMENT_KINDS = ("configmaps", "nodes", "daemonsets", TERWAY_DAEMONSETS, "networkpolicies")
 
 # Scope states, as readiness() reports them.
 SYNCING, READY, ERROR, FORBIDDEN, STOPPED = "syncing", "ready", "error", "forbidden", "stopped"
@@ -71,29 +77,36 @@ CACHED_KINDS = (
 
 @dataclass(frozen=True)
 class CacheScope:
-    """What one watch covers: a resource, optionally one namespace and one object name."""
+    """What one watch covers: a resource, optionally one namespace and one object name (or only
+    the objects named in ``names``, filtered here). ``group``: the name its objects are read under
+    (default: the resource's plural)."""
 
     key: str
     resource: Resource
     namespace: str | None = None
     name: str | None = None
+    names: tuple[str, ...] = ()
+    group: str | None = None
 
     @property
     def kind(self) -> str:
-        return self.resource.plural
+        return self.group or self.resource.plural
 
     @property
     def field_selector(self) -> str | None:
         return f"metadata.name={self.name}" if self.name else None
 
     def accepts(self, obj: dict[str, Any]) -> bool:
-        return self.name is None or (obj.get("metadata") or {}).get("name") == self.name
+        name = (obj.get("metadata") or {}).get("name")
+        return (self.name is None or name == self.name) and (not self.names or name in self.names)
 
 
 def scopes(namespaces: Iterable[str] | None = None) -> tuple[CacheScope, ...]:
     """The scopes a cache watches: every kind cluster-wide; with ``namespaces``, the namespaced
     kinds in each of them and those Namespace objects by name (what a console allowed only some
-    namespaces can list and watch). The Terway ConfigMap is always watched by name."""
+    namespaces can list and watch); the nodes stay cluster-wide (their own 403 when RBAC says no)
+    and Terway's DaemonSets in kube-system are watched on their own. The Terway ConfigMap is always
+    watched by name."""
     terway = CacheScope("configmaps", resource("configmaps"), TERWAY_NAMESPACE, TERWAY_CONFIGMAP)
     if not namespaces:
         return tuple(CacheScope(kind, resource(kind)) for kind in CACHED_KINDS) + (terway,)
@@ -107,6 +120,9 @@ def scopes(namespaces: Iterable[str] | None = None) -> tuple[CacheScope, ...]:
             out.append(CacheScope(kind, res))
         else:
             out += [CacheScope(f"{kind}@{ns}", res, ns) for ns in chosen]
+    if TERWAY_NAMESPACE not in chosen:
+        daemonsets = resource("daemonsets")
+        out.append(CacheScope(TERWAY_DAEMONSETS, daemonsets, TERWAY_NAMESPACE, None, DAEMONSETS, TERWAY_DAEMONSETS))
     return (*out, terway)
 
 
@@ -172,6 +188,7 @@ class ClusterCache:
         self._kind_versions: dict[str, int] = dict.fromkeys(self._of_kind, 0)
         self._changed = asyncio.Event()
         self._ready = asyncio.Event()
+        self._enforcement: tuple[tuple[int, ...], Enforcement] | None = None
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -235,6 +252,31 @@ class ClusterCache:
             return None
         data = found.object.get("data")
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def enforcement(self) -> Enforcement:
+        """Whether and where NetworkPolicies are enforced (app/cluster/terway.py), from eni-config,
+        Terway's DaemonSets, the nodes and the policy count; recomputed only after one of them
+        changed. Nodes the console may not read make per-node enforcement unknown, not an error."""
+        kinds = [k for k in ENFORCEMENT_KINDS if k in self._of_kind]
+        key = tuple(self._kind_versions[k] for k in kinds)
+        if self._enforcement is not None and self._enforcement[0] == key:
+            return self._enforcement[1]
+        forbidden = self.unreadable()
+        daemonsets = [
+            r.object for k in ("daemonsets", TERWAY_DAEMONSETS) if k in kinds for r in self.list(k, TERWAY_NAMESPACE)
+        ]
+        nodes = None
+        if "nodes" not in forbidden and self.listed("nodes"):
+            nodes = [NodeFacts(n.name, n.labels, n.kernel) for n in self.list("nodes") if isinstance(n, NodeRecord)]
+        found = assess(
+            self.terway_config(),
+            daemonsets,
+            nodes,
+            len(self.network_policies()),
+            config_readable="configmaps" not in forbidden,
+        )
+        self._enforcement = (key, found)
+        return found
 
     # -- state -------------------------------------------------------------------------------
 

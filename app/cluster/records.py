@@ -4,8 +4,9 @@ list or watch event brings the object in, so no caller above ``cluster/`` indexe
 ``NamespaceRecord`` and ``PodRecord`` extend the pure ``Namespace`` and ``Pod`` of
 ``app.policies.documents``, so the reachability engine takes them as they are. ``WorkloadRecord``
 carries what the pages ask of a Deployment, StatefulSet, DaemonSet, Job or CronJob (its selector,
-its pods' labels); ``ObjectRecord`` serves every other kind (Services, Nodes, the Terway
-ConfigMap, NetworkPolicies, which the cache also keeps parsed as ``NetworkPolicy``). Each record
+its pods' labels); ``NodeRecord`` a Node's labels and kernel; ``ObjectRecord`` serves every other
+kind (Services, the Terway ConfigMap, NetworkPolicies, which the cache also keeps parsed as
+``NetworkPolicy``). Each record
 keeps ``object``, the API server's JSON, for the REST routes that hand it out as is: it is shared
 with the cache and must not be mutated.
 """
@@ -96,6 +97,14 @@ class WorkloadRecord(ObjectRecord):
     pod_labels: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
+class NodeRecord(ObjectRecord):
+    """A Node: its labels (ObjectRecord) and its kernel (``status.nodeInfo.kernelVersion``), what
+    Terway's enforcement depends on."""
+
+    kernel: str = ""
+
+
 Record = ObjectRecord | NamespaceRecord | PodRecord
 
 
@@ -151,6 +160,9 @@ def record(plural: str, kind: str, obj: Mapping[str, Any]) -> Record:
         "labels": _labels(meta.get("labels")),
         **_common(obj),
     }
+    if plural == "nodes":
+        info = (obj.get("status") or {}).get("nodeInfo") or {}
+        return NodeRecord(**base, kernel=str(info.get("kernelVersion") or ""))
     if plural in WORKLOAD_KINDS:
         return WorkloadRecord(**base, selector=_selector(obj), pod_labels=template_labels(obj))
     return ObjectRecord(**base)

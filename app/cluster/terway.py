@@ -30,6 +30,10 @@ EBPF_MIN_KERNEL = (4, 19)
 NEW_TERWAY = (1, 14, 0)
 NEW_TERWAY_MIN_KERNEL = (5, 10)
 _DISABLED_OFF = ("", "false", "0")
+_UNREADABLE = N_(
+    "The console may not read the ConfigMap kube-system/eni-config, so whether network policies are "
+    "enforced is unknown."
+)
 _NO_TERWAY = N_(
     "No Terway ConfigMap (kube-system/eni-config) was found: whether network policies are enforced depends on "
     "the cluster's network plug-in."
@@ -62,6 +66,7 @@ class Enforcement:
     unenforced: tuple[Unenforced, ...] = ()
     policy_count: int = 0
     recommended_max: int = RECOMMENDED_MAX_POLICIES
+    nodes_known: bool = True  # False: the console may not read the nodes, so per node is unknown
 
     @property
     def enabled(self) -> bool | None:
@@ -76,7 +81,11 @@ class Enforcement:
             "implementation": self.implementation,
             "terwayVersion": self.terway_version,
             "datapath": self.datapath,
-            "unenforcedNodes": [{"name": u.node, "reason": str(u.reason)} for u in self.unenforced],
+            "why": str(self.why),
+            # null: the console may not read the nodes, so where policies are not enforced is unknown
+            "unenforcedNodes": [{"name": u.node, "reason": str(u.reason)} for u in self.unenforced]
+            if self.nodes_known
+            else None,
             "policyCount": self.policy_count,
             "recommendedMax": self.recommended_max,
         }
@@ -128,25 +137,33 @@ def _cni_config(data: Mapping[str, str]) -> dict[str, Any]:
 def assess(
     config: Mapping[str, str] | None,
     daemonsets: Iterable[Mapping[str, Any]],
-    nodes: Iterable[NodeFacts],
+    nodes: Iterable[NodeFacts] | None,
     policy_count: int = 0,
+    *,
+    config_readable: bool = True,
 ) -> Enforcement:
     """The cluster's enforcement from eni-config's data (None: no such ConfigMap), the DaemonSets of
-    kube-system and the nodes."""
+    kube-system and the nodes (None: they may not be read, so per node enforcement is unknown).
+    ``config_readable`` False: the console may not read eni-config, so enforcement is unknown."""
     version = terway_version(list(daemonsets))
+    if not config_readable:
+        return Enforcement("unknown", Words(_UNREADABLE), terway_version=version, policy_count=policy_count,
+                           nodes_known=nodes is not None)  # fmt: skip
     if config is None:
         why = Words(_NO_TERWAY)
         if version is not None:
             why = Words(N_("Terway {version} runs, but its ConfigMap kube-system/eni-config was not found."),
                         version=version)
-        return Enforcement("unknown", why, terway_version=version, policy_count=policy_count)
+        return Enforcement("unknown", why, terway_version=version, policy_count=policy_count,
+                           nodes_known=nodes is not None)  # fmt: skip
     switch = str(config.get("disable_network_policy", "")).strip().lower()
     cni = _cni_config(config)
     provider = str(cni.get("network_policy_provider") or "iptables").lower()
     datapath = str(cni.get("eniip_virtual_type") or "veth").lower()
     if switch not in _DISABLED_OFF:
         why = Words("Network policies are disabled: eni-config sets disable_network_policy to {value}.", value=switch)
-        return Enforcement("disabled", why, provider, None, datapath, version, (), policy_count)
+        return Enforcement("disabled", why, provider, None, datapath, version, (), policy_count,
+                           nodes_known=nodes is not None)  # fmt: skip
     if datapath in ("ipvlan", "datapathv2"):
         implementation = "eBPF"
         why = Words("Enforced with eBPF (Cilium): the data path is {datapath}.", datapath=datapath)
@@ -156,8 +173,10 @@ def assess(
     else:
         implementation = "iptables"
         why = Words("Enforced with iptables (Calico Felix): the data path is veth and the provider is not eBPF.")
-    unenforced = tuple(u for u in (_unenforced(n, implementation, version) for n in nodes) if u is not None)
-    return Enforcement("enabled", why, provider, implementation, datapath, version, unenforced, policy_count)
+    found = (_unenforced(n, implementation, version) for n in nodes or ())
+    unenforced = tuple(u for u in found if u is not None)
+    return Enforcement("enabled", why, provider, implementation, datapath, version, unenforced, policy_count,
+                       nodes_known=nodes is not None)  # fmt: skip
 
 
 def _unenforced(node: NodeFacts, implementation: str, version: str | None) -> Unenforced | None:
@@ -177,3 +196,27 @@ def _unenforced(node: NodeFacts, implementation: str, version: str | None) -> Un
         return Unenforced(node.name, Words(
             "kernel {kernel} is below 4.19: eBPF policies are not enforced on it", kernel=node.kernel))  # fmt: skip
     return None
+
+
+def switch_patch(enable: bool) -> dict[str, Any]:
+    """The merge patch of eni-config that turns network policies on or off."""
+    return {"data": {"disable_network_policy": "false" if enable else "true"}}
+
+
+def switch_consequences(current: Enforcement, enable: bool) -> tuple[Words, ...]:
+    """What turning network policies on (or off) does, in words, for the review step (FACTS.md:
+    existing nodes keep their behaviour until restarted or replaced)."""
+    if not enable:
+        return (
+            Words(N_("Terway stops enforcing network policies: the policies stay stored, but traffic they deny is no "
+                     "longer blocked.")),  # fmt: skip
+            Words(N_("eni-config's disable_network_policy is set to true.")),
+        )
+    out = [
+        Words(N_("eni-config's disable_network_policy is set to false: Terway enforces network policies.")),
+        Words(N_("Existing nodes without DataPath V2 keep their old behaviour until they are restarted or replaced: "
+                 "restart or replace them for policies to be enforced there.")),  # fmt: skip
+    ]
+    if current.provider == "ebpf" and current.datapath == "veth":
+        out.append(Words(N_("The eBPF provider on veth turns on DataPath V2 on the nodes that start with it.")))
+    return tuple(out)

@@ -91,6 +91,7 @@ def list_context(
         "dir": "desc" if descending else "asc",
         "total": total,
         "too_many": total >= RECOMMENDED_MAXIMUM,
+        "enforcement": cluster.cache.enforcement(),
         "recommended_maximum": RECOMMENDED_MAXIMUM,
         "version": list_version(cluster.cache),
         "nav": "networkpolicies",

@@ -292,12 +292,14 @@ def test_the_manifests_apply_as_they_are_and_grant_exactly_their_verbs(k: Kubect
             assert not can(verb, "networkpolicies.networking.k8s.io", "-n", "default"), verb
         assert not can("get", "pods", "-n", "default") and not can("get", "secrets", "-A")
         assert can("watch", "configmaps/eni-config", "-n", "kube-system")
+        assert can("patch", "configmaps/eni-config", "-n", "kube-system")  # the admins' NetworkPolicy switch
         assert not can("list", "configmaps", "-n", "kube-system")  # without the name: no
         assert not can("impersonate", "users") and not can("impersonate", "groups")
 
         k("apply", "-f", str(READONLY))  # over the full one: the write verbs are gone
         assert can("get", "networkpolicies.networking.k8s.io", "-n", "default")
         assert can("watch", "networkpolicies.networking.k8s.io", "-A")
+        assert not can("patch", "configmaps/eni-config", "-n", "kube-system")
         for verb in ("create", "update", "patch", "delete"):
             assert not can(verb, "networkpolicies.networking.k8s.io", "-n", "default"), verb
 

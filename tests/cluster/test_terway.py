@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.cluster.terway import NodeFacts, assess, kernel_version, terway_version
+from app.cluster.terway import NodeFacts, assess, kernel_version, switch_consequences, switch_patch, terway_version
 
 
 def daemonset(tag: str, name: str = "terway-eniip") -> dict[str, Any]:
@@ -46,7 +46,7 @@ def test_ebpf_names_every_node_that_does_not_enforce() -> None:
     assert "exclusive ENI" in reasons["eni"] and "virtual node" in reasons["virtual"] and "4.19" in reasons["old"]
     assert found.as_dict() == {
         "enabled": True, "state": "enabled", "provider": "ebpf", "implementation": "eBPF",
-        "terwayVersion": "v1.9.0.0-g1234-aliyun", "datapath": "veth",
+        "terwayVersion": "v1.9.0.0-g1234-aliyun", "datapath": "veth", "why": str(found.why),
         "unenforcedNodes": [{"name": n, "reason": reasons[n]} for n in ("eni", "virtual", "ignored", "old")],
         "policyCount": 3, "recommendedMax": 100,
     }  # fmt: skip
@@ -96,3 +96,21 @@ def test_odd_input() -> None:
     assert assess(conflist, [], []).implementation == "eBPF"
     # a node without a readable kernel is not called unenforced for it
     assert not assess(config("ebpf"), [], [NodeFacts("x", {}, "")]).unenforced
+
+
+def test_unreadable_nodes_and_config_say_unknown_rather_than_none() -> None:
+    blind = assess(config("ebpf"), [], None)
+    assert blind.state == "enabled" and not blind.nodes_known and blind.as_dict()["unenforcedNodes"] is None
+    hidden = assess(None, [daemonset("v1.9.0")], NODES, config_readable=False)
+    assert hidden.state == "unknown" and hidden.enabled is None and "may not read" in hidden.why
+    assert hidden.terway_version == "v1.9.0" and hidden.as_dict()["unenforcedNodes"] == []
+
+
+def test_the_switch_patches_one_key_and_says_datapath_v2_only_where_it_applies() -> None:
+    assert switch_patch(True) == {"data": {"disable_network_policy": "false"}}
+    assert switch_patch(False) == {"data": {"disable_network_policy": "true"}}
+    on_veth = switch_consequences(assess(config("ebpf", "veth", "true"), [], []), True)
+    assert any("restarted or replaced" in s for s in on_veth) and any("turns on DataPath V2" in s for s in on_veth)
+    on_ipvlan = switch_consequences(assess(config("ebpf", "ipvlan", "true"), [], []), True)
+    assert not any("turns on DataPath V2" in s for s in on_ipvlan)
+    assert any("no longer blocked" in s for s in switch_consequences(assess(config("ebpf"), [], []), False))
