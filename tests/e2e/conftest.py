@@ -176,16 +176,77 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+def heading(page: Any, name: str) -> None:
+    """Wait for the page whose title (its one <h1>) is ``name``."""
+    page.get_by_role("heading", level=1, name=name, exact=True).wait_for()
+
+
+def menu(page: Any) -> Any:
+    """The left navigation."""
+    return page.get_by_role("navigation", name="Menu")
+
+
+def sign_in(
+    browser: Any, console_url: str, username: str = "admin", password: str = ADMIN_PASSWORD, timeout: float = 10_000
+) -> Any:
+    """A fresh browser context (its own cookies) at `/`, which sends a visitor to the sign-in
+    page; signed in as ``username``, on the Clusters page. Returns its page."""
+    context = browser.new_context(base_url=console_url, viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(timeout)
+    page = context.new_page()
+    page.goto("/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    heading(page, "Clusters")
+    return page
+
+
+def open_cluster(page: Any) -> None:
+    """From `/`, as a person gets there: the sandbox cluster's name in the Clusters table opens its
+    Network Policies, with the cluster's pages in the left menu."""
+    page.goto("/")
+    page.get_by_role("table").get_by_role("link", name="sandbox", exact=True).click()
+    heading(page, "Network Policies")
+
+
+def open_policies(page: Any, namespace: str = "default") -> None:
+    """From `/` to the Network Policies list of ``namespace`` (its drop-down)."""
+    open_cluster(page)
+    choose_namespace(page, namespace)
+
+
+def create_namespace(page: Any, name: str) -> None:
+    """From `/`: the sandbox cluster, Namespaces in the menu, Create; the namespace ``name``."""
+    open_cluster(page)
+    menu(page).get_by_role("link", name="Namespaces").click()
+    heading(page, "Namespaces")
+    page.get_by_role("link", name="Create", exact=True).click()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_role("button", name="Create", exact=True).click()
+    page.get_by_role("status").filter(has_text=f"Namespace {name} was created.").wait_for()
+
+
+def choose_namespace(page: Any, namespace: str) -> None:
+    """Pick ``namespace`` in the page's drop-down (htmx swaps the list and the URL follows)."""
+    dropdown = page.get_by_label("Namespace", exact=True)
+    if dropdown.input_value() != namespace:
+        dropdown.select_option(namespace)
+        page.wait_for_url(re.compile(rf"[?&]namespace={re.escape(namespace)}(&|$)"))
+        settle(page)
+
+
+def settle(page: Any) -> None:
+    """Wait until htmx has finished every request and swap it started, but the list's long poll
+    (#np-rows, under the panel too), which is never finished."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request:not(#np-rows), .htmx-settling, .htmx-swapping')"
+    )
+
+
 @pytest.fixture
 def page(browser: Any, console_url: str) -> Iterator[Any]:
     """A fresh browser context signed in as the bootstrap admin."""
-    context = browser.new_context(base_url=console_url, viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(10_000)
-    pg = context.new_page()
-    pg.goto("/login")
-    pg.get_by_label("Username").fill("admin")
-    pg.get_by_label("Password").fill(ADMIN_PASSWORD)
-    pg.get_by_role("button", name="Sign in").click()
-    pg.wait_for_url(lambda url: "/login" not in url)
+    pg = sign_in(browser, console_url)
     yield pg
-    context.close()
+    pg.context.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.conftest import SandboxProcess
 from tests.e2e.conftest import ADMIN_PASSWORD
-from tests.e2e.test_scenarios import read_policy, settle
+from tests.e2e.test_scenarios import open_create, read_policy, settle
 
 Focused = dict[str, str]
 
@@ -137,7 +137,7 @@ def test_scenario_1_from_the_keyboard_alone(browser: Any, console_url: str, e2e_
 
 
 def test_escape_closes_the_panel_as_cancel_does(page: Any) -> None:
-    page.goto("/clusters/sandbox/networkpolicies/new?namespace=test-np")
+    open_create(page, "test-np")
     assert focused(page)["id"] == "panel-title"
     with page.expect_navigation():
         page.keyboard.press("Escape")

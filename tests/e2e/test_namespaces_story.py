@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SandboxProcess
-from tests.e2e.conftest import ADMIN_PASSWORD, ConsoleProcess
+from tests.e2e.conftest import ConsoleProcess, heading, menu, open_cluster, sign_in
 from tests.e2e.test_axe import Audit
 
 POLICY = {
@@ -43,28 +43,16 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         sandbox.stop()
 
 
-def heading(page: Any, name: str) -> None:
-    page.get_by_role("heading", level=1, name=name, exact=True).wait_for()
-
-
 def status(page: Any, text: str) -> None:
     page.get_by_role("status").filter(has_text=text).wait_for()
 
 
 def test_create_relabel_and_delete_a_namespace_by_clicking(browser: Any, console_url: str) -> None:
-    context = browser.new_context(base_url=console_url, viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+    page = sign_in(browser, console_url, timeout=15_000)
     audit = Audit(page, "en")  # axe-core on each state: no serious or critical violation
     try:
-        page.goto("/")
-        page.get_by_label("Username").fill("admin")
-        page.get_by_label("Password").fill(ADMIN_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        heading(page, "Clusters")
-        page.get_by_role("table").get_by_role("link", name="sandbox").click()
-        heading(page, "Network Policies")
-        page.get_by_role("navigation", name="Menu").get_by_role("link", name="Namespaces").click()
+        open_cluster(page)
+        menu(page).get_by_role("link", name="Namespaces").click()
         heading(page, "Namespaces")
         page.wait_for_url(re.compile(r"/clusters/sandbox/namespaces$"))
         audit("namespaces list")
@@ -106,5 +94,5 @@ def test_create_relabel_and_delete_a_namespace_by_clicking(browser: Any, console
         status(page, "Namespace test-np is being deleted.")
         audit("namespaces list after a deletion")
     finally:
-        context.close()
+        page.context.close()
     assert not audit.found, "\n".join(audit.found)

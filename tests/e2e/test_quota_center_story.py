@@ -15,7 +15,7 @@ from kubernetes_asyncio.client import CoreV1Api
 from kubernetes_asyncio.config import new_client_from_config
 
 from tests.conftest import SandboxProcess
-from tests.e2e.conftest import run_async
+from tests.e2e.conftest import menu, open_cluster, open_policies, run_async, sign_in
 from tests.e2e.test_scenarios import next_then_ok, open_create, panel, read_policy
 
 
@@ -26,19 +26,6 @@ def make_namespace(sandbox: SandboxProcess, name: str) -> None:
             await CoreV1Api(api).create_namespace({"metadata": {"name": name}})
 
     run_async(create)
-
-
-def sign_in(browser: Any, console_url: str, username: str, password: str) -> Any:
-    """A second browser context (its own cookies) signed in as ``username``."""
-    context = browser.new_context(base_url=console_url, viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-    return page
 
 
 def test_a_new_user_applies_gets_approved_and_creates_a_policy(
@@ -68,7 +55,7 @@ def test_a_new_user_applies_gets_approved_and_creates_a_policy(
     # The user signs in: the Network Policies page is read-only, with a way to apply.
     user = sign_in(browser, console_url, username, password)
     try:
-        user.goto(f"/clusters/sandbox/networkpolicies?namespace={namespace}")
+        open_policies(user, namespace)
         assert "Read-only." in user.locator("main").inner_text()
         assert user.get_by_role("link", name="Create", exact=True).count() == 0
         user.get_by_role("link", name="Apply in the Quota Center").click()
@@ -81,7 +68,8 @@ def test_a_new_user_applies_gets_approved_and_creates_a_policy(
         assert "Pending" in mine.inner_text() and username in mine.inner_text()
 
         # The admin (team platform, not the requester) approves it.
-        admin.goto("/whitelist?cluster=sandbox")
+        open_cluster(admin)
+        menu(admin).get_by_role("link", name="Whitelist").click()
         pending = admin.locator("tr", has_text=team)
         pending.get_by_label("Comment").fill("welcome")
         pending.get_by_role("button", name="Approve").click()

@@ -13,7 +13,7 @@ from kubernetes_asyncio.client import ApiClient, NetworkingV1Api
 from kubernetes_asyncio.config import new_client_from_config
 
 from tests.conftest import SandboxProcess
-from tests.e2e.conftest import run_async
+from tests.e2e.conftest import open_policies, run_async, settle
 
 
 def read_policy(sandbox: SandboxProcess, namespace: str, name: str) -> dict[str, Any]:
@@ -24,14 +24,6 @@ def read_policy(sandbox: SandboxProcess, namespace: str, name: str) -> dict[str,
             return api.sanitize_for_serialization(obj)  # type: ignore[no-any-return]
 
     return run_async(read)
-
-
-def settle(page: Any) -> None:
-    """Wait until htmx has finished every request and swap it started, but the list's long poll
-    (#np-rows, under the panel too), which is never finished."""
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request:not(#np-rows), .htmx-settling, .htmx-swapping')"
-    )
 
 
 def click(page: Any, locator: Any) -> None:
@@ -104,14 +96,20 @@ def next_then_ok(page: Any) -> None:
 
 
 def open_create(page: Any, namespace: str) -> None:
-    page.goto(f"/clusters/sandbox/networkpolicies?namespace={namespace}")
+    """From `/` to the list of ``namespace``, then its "Create" button: the panel opens."""
+    open_policies(page, namespace)
     page.get_by_role("link", name="Create", exact=True).click()
-    page.get_by_role("dialog").wait_for()
+    panel(page).wait_for()
+    page.wait_for_load_state()  # console.js has run: the panel has focus
 
 
 def open_edit(page: Any, namespace: str, name: str) -> None:
-    page.goto(f"/clusters/sandbox/namespaces/{namespace}/networkpolicies/{name}/edit")
-    page.get_by_role("dialog").wait_for()
+    """From `/` to the list of ``namespace``, then "Edit" in the policy's row: the panel opens."""
+    open_policies(page, namespace)
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
+    row.get_by_role("link", name="Edit", exact=True).click()
+    panel(page).wait_for()
+    page.wait_for_load_state()
 
 
 def spec_of(obj: dict[str, Any]) -> dict[str, Any]:

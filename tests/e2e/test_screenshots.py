@@ -13,7 +13,7 @@ from kubernetes_asyncio.config import new_client_from_config
 
 from app.policies.recipes import RECIPES
 from tests.conftest import SandboxProcess
-from tests.e2e.conftest import run_async
+from tests.e2e.conftest import open_policies, run_async
 from tests.e2e.test_scenarios import open_create, panel, pick_workload, section
 
 SHOWN = ("default-deny-ingress", "allow-dns", "allow-same-namespace")
@@ -37,9 +37,8 @@ def test_screenshots_of_the_list_and_the_create_panel(page: Any, e2e_sandbox: Sa
     out = Path(os.environ.get("NETPOL_SCREENSHOTS_DIR") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     _add_recipe_policies(e2e_sandbox)
-    page.goto("/clusters/sandbox/networkpolicies?namespace=default")
+    open_policies(page, "default")
     page.get_by_role("cell", name=RECIPES[SHOWN[0]].policy_name, exact=True).wait_for()
-    page.get_by_role("table", name="Network Policies").wait_for()
     page.screenshot(path=str(out / "network-policies-list.png"))
 
     open_create(page, "default")

@@ -6,21 +6,12 @@ violation on the forms and pages on the way."""
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import ADMIN_PASSWORD
+from tests.e2e.conftest import choose_namespace, create_namespace, heading, menu, sign_in
 from tests.e2e.test_axe import Audit
-
-
-def heading(page: Any, name: str) -> None:
-    page.get_by_role("heading", level=1, name=name, exact=True).wait_for()
-
-
-def menu(page: Any) -> Any:
-    return page.get_by_role("navigation", name="Menu")
 
 
 def create_from_image(
@@ -47,6 +38,20 @@ def create_from_image(
     heading(page, "Workloads")
 
 
+def prepare_example_application(page: Any, audit: Audit, ns: str) -> None:
+    """The reference's "Prepare an example application", from `/`: the namespace ``ns`` made on
+    the Namespaces page, then on its Workloads "Create from image" nginx (port 80, behind the
+    ClusterIP Service nginx) and busybox."""
+    create_namespace(page, ns)
+    menu(page).get_by_role("link", name="Workloads").click()
+    heading(page, "Workloads")
+    choose_namespace(page, ns)
+    create_from_image(page, audit, "nginx", "nginx:latest", port="80", service=True)
+    services = page.get_by_role("table", name="Services")
+    assert "ClusterIP" in services.get_by_role("row").filter(has_text="nginx").inner_text()
+    create_from_image(page, audit, "busybox", "busybox:latest")
+
+
 def running_pods(page: Any, name: str, want: int, timeout: float = 60) -> None:
     """Open the workload's Details and reload until ``want`` of its pods are Running."""
     page.get_by_role("table", name="Stateless").get_by_role("link", name=name, exact=True).click()
@@ -63,34 +68,10 @@ def running_pods(page: Any, name: str, want: int, timeout: float = 60) -> None:
 
 def test_the_example_application_made_in_the_console(browser: Any, console_url: str) -> None:
     ns = f"story-{uuid.uuid4().hex[:6]}"
-    context = browser.new_context(base_url=console_url, viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+    page = sign_in(browser, console_url, timeout=15_000)
     audit = Audit(page, "en")
     try:
-        page.goto("/")
-        page.get_by_label("Username").fill("admin")
-        page.get_by_label("Password").fill(ADMIN_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        heading(page, "Clusters")
-        page.get_by_role("table").get_by_role("link", name="sandbox").click()
-
-        menu(page).get_by_role("link", name="Namespaces").click()
-        heading(page, "Namespaces")
-        page.get_by_role("link", name="Create", exact=True).click()
-        page.get_by_label("Name", exact=True).fill(ns)
-        page.get_by_role("button", name="Create", exact=True).click()
-        page.get_by_role("status").filter(has_text=f"Namespace {ns} was created.").wait_for()
-
-        menu(page).get_by_role("link", name="Workloads").click()
-        heading(page, "Workloads")
-        page.get_by_label("Namespace").select_option(ns)
-        page.wait_for_url(re.compile(rf"namespace={ns}"))
-
-        create_from_image(page, audit, "nginx", "nginx:latest", port="80", service=True)
-        services = page.get_by_role("table", name="Services")
-        assert "ClusterIP" in services.get_by_role("row").filter(has_text="nginx").inner_text()
-        create_from_image(page, audit, "busybox", "busybox:latest")
+        prepare_example_application(page, audit, ns)
 
         audit("workloads with services")
         running_pods(page, "nginx", 1)
@@ -116,4 +97,4 @@ def test_the_example_application_made_in_the_console(browser: Any, console_url: 
         audit("delete workload")
         assert audit.found == []
     finally:
-        context.close()
+        page.context.close()

@@ -92,6 +92,10 @@ async def test_the_list_shows_policies_with_their_summaries_and_actions(admin: A
 
     fragment = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}&q=we", headers=HX)
     assert "<html" not in fragment.text and ">web</a></td>" in fragment.text and ">all</a></td>" not in fragment.text
+    # The drop-down swaps the table only: the buttons of the namespace chosen come along out of band.
+    create = f'/clusters/sandbox/networkpolicies/new?namespace={namespace}">Create</a>'
+    assert 'id="np-actions" hx-swap-oob="true"' in fragment.text and create in fragment.text
+    assert page.text.count('id="np-actions"') == 1 and "hx-swap-oob" not in page.text and create in page.text
 
     by_name_desc = await client.get(f"/clusters/sandbox/networkpolicies?namespace={namespace}&sort=name&dir=desc")
     assert by_name_desc.text.index(">web</a></td>") < by_name_desc.text.index(">all</a></td>")
