@@ -5,23 +5,29 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.accounts.deps import DbSession, role_required
+from app.accounts.deps import role_required
 from app.accounts.models import User
-from app.audit import service as audit
-from app.cluster.cache import TERWAY_CONFIGMAP, TERWAY_NAMESPACE
-from app.cluster.terway import switch_consequences, switch_patch
+from app.cluster.terway import switch_consequences
 from app.durations import human_duration
+from app.editing import switch
 from app.errors import DomainError
+from app.policies.words import N_
 from app.web.accounts import safe_next
-from app.web.deps import ClusterDep
+from app.web.deps import ClusterDep, console_writer
+from app.web.forms import done_url, notice, redirect, refusal, render
 from app.web.i18n import LANGUAGES
 from app.web.templating import templates
 
 router = APIRouter()
 
 AdminUser = Annotated[User, Depends(role_required("admin"))]
+# The Overview's success messages (app/web/forms.py: done_url / notice).
+DONE = {
+    "on": N_("Network policies were turned on for cluster {name}."),
+    "off": N_("Network policies were turned off for cluster {name}."),
+}
 
 
 @router.get("/", response_class=HTMLResponse, name="clusters")
@@ -43,8 +49,9 @@ async def clusters(request: Request) -> HTMLResponse:
 @router.get("/clusters/{cluster}/overview", response_class=HTMLResponse, name="cluster-overview")
 async def cluster_overview(request: Request, cluster: ClusterDep) -> HTMLResponse:
     """The cluster's overview: whether, how and where network policies are enforced."""
-    context = {"cluster": cluster.name, "enforcement": cluster.cache.enforcement(), "nav": "cluster-overview"}
-    return templates.TemplateResponse(request, "clusters/overview.html", context)
+    context = {"cluster": cluster.name, "enforcement": cluster.cache.enforcement(), "nav": "cluster-overview",
+               "notice": notice(request, DONE)}  # fmt: skip
+    return render(request, "clusters/overview.html", context)
 
 
 def _switch_context(cluster: ClusterDep, enable: bool, error: str | None = None) -> dict[str, Any]:
@@ -67,24 +74,17 @@ async def switch_review(request: Request, cluster: ClusterDep, admin: AdminUser,
 
 @router.post("/clusters/{cluster}/network-policy-switch", response_model=None)
 async def switch_apply(
-    request: Request, cluster: ClusterDep, admin: AdminUser, db: DbSession, enable: Annotated[bool, Form()]
-) -> HTMLResponse | RedirectResponse:
-    """Set eni-config's disable_network_policy through the API server (a merge patch), audited."""
-    before = {"data": {"disable_network_policy": (cluster.cache.terway_config() or {}).get("disable_network_policy")}}
-    patch = switch_patch(enable)
-    action = "networkpolicy.enable" if enable else "networkpolicy.disable"
-    where = (cluster.name, TERWAY_NAMESPACE, "ConfigMap", TERWAY_CONFIGMAP, action)
+    request: Request, cluster: ClusterDep, admin: AdminUser, enable: Annotated[bool, Form()]
+) -> Response:
+    """Set eni-config's disable_network_policy (app/editing/switch.py), then the Overview says so."""
     try:
-        await cluster.patch("configmaps", TERWAY_NAMESPACE, TERWAY_CONFIGMAP, patch)
+        await switch.set_enforcement(cluster, enable, writer=console_writer(request, admin))
     except DomainError as exc:
-        await db.rollback()
-        await audit.record_detached(request.app.state.sessions, admin.username, "console", *where, "failure",
-                                    before, patch, exc.message)  # fmt: skip
-        context = _switch_context(cluster, enable, exc.message)
-        return templates.TemplateResponse(request, "clusters/switch.html", context, status_code=exc.status_code)
-    await audit.record(db, admin.username, "console", *where, "success", before, patch)
-    await db.commit()
-    return RedirectResponse(request.url_for("cluster-overview", cluster=cluster.name), status_code=303)
+        refused = refusal(request, exc)
+        context = _switch_context(cluster, enable, refused.banner)
+        return render(request, "clusters/switch.html", context, status_code=refused.status)
+    overview = str(request.url_for("cluster-overview", cluster=cluster.name))
+    return redirect(request, done_url(overview, "on" if enable else "off", cluster.name))
 
 
 def _stale(report: dict[str, Any]) -> str | None:

@@ -37,7 +37,9 @@ async def test_an_admin_turns_policies_off_and_on_after_a_review(
     assert "traffic they deny is no longer blocked" in said and "disable_network_policy is set to true" in said
     done = await client.post("/clusters/sandbox/network-policy-switch",
                              data={"enable": "false", "csrf_token": csrf_of(review.text)})  # fmt: skip
-    assert done.status_code == 303 and done.headers["location"].endswith(OVERVIEW)
+    assert done.status_code == 303 and done.headers["location"].split("?")[0].endswith(OVERVIEW)
+    told = (await client.get(done.headers["location"])).text
+    assert "Network policies were turned off for cluster sandbox." in text(told)
     stored = k.json("get", "configmap", "eni-config", "-n", "kube-system")["data"]
     assert stored["disable_network_policy"] == "true" and "eni_conf" in stored  # a merge patch: the rest stays
     overview = await page_when(client, OVERVIEW, lambda p: panel(p).startswith("Network policy enforcement Disabled"))
