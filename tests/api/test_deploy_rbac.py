@@ -182,10 +182,29 @@ async def test_the_console_reads_writes_and_explains_under_rbac_yaml(
             )
             assert replaced.status_code == 200, replaced.text
             assert (await api.send("DELETE", f"{base}/web", who="olga")).status_code == 204
+            await manages_namespaces_and_workloads(api, cluster.name, own_ns)
         stored = k.json("get", "networkpolicies", "-n", own_ns)["items"]
         assert [p["metadata"]["name"] for p in stored] == ["access-nginx"]
     finally:
         installed.remove()
+
+
+async def manages_namespaces_and_workloads(api: Any, cluster: str, ns: str) -> None:
+    """The namespace and workload writes of the console, each allowed by rbac.yaml's verbs."""
+    spaces = f"/api/v1/clusters/{cluster}/namespaces"
+    made = await api.send("POST", spaces, who="olga", json={"name": f"{ns}-x", "labels": {"env": "test"}})
+    assert made.status_code == 201, made.text
+    relabelled = await api.send("PATCH", f"{spaces}/{ns}-x", who="olga", json={"labels": {"env": "prod"}})
+    assert relabelled.status_code == 200, relabelled.text
+    assert (await api.send("DELETE", f"{spaces}/{ns}-x", who="olga")).status_code in (200, 202, 204)
+    workloads = f"{spaces}/{ns}/workloads"
+    app = {"name": "web", "image": "nginx", "ports": [{"port": 80}],
+           "service": {"name": "web", "ports": [{"port": 80, "targetPort": 80}]}}  # fmt: skip
+    created = await api.send("POST", workloads, who="olga", json=app)
+    assert created.status_code == 201, created.text
+    scaled = await api.send("PATCH", f"{workloads}/Deployment/web", who="olga", json={"replicas": 2})
+    assert scaled.status_code == 200, scaled.text
+    assert (await api.send("DELETE", f"{workloads}/Deployment/web", who="olga")).status_code in (200, 202, 204)
 
 
 async def test_the_console_reads_and_explains_under_rbac_readonly_and_writes_are_403(
@@ -264,6 +283,21 @@ async def test_a_role_missing_one_verb_leaves_that_kind_not_ready(
         installed.remove()
 
 
+# What rbac.yaml lets the console do beyond listing and watching, per resource.
+WRITES = {
+    "networkpolicies.networking.k8s.io": {"get", "create", "update", "delete"},
+    "namespaces": {"get", "create", "patch", "delete"},
+    "services": {"create", "delete"},
+    "deployments.apps": {"get", "create", "patch", "delete"},
+    "statefulsets.apps": {"get", "patch", "delete"},
+    "daemonsets.apps": {"get", "patch", "delete"},
+    "jobs.batch": {"get", "patch", "delete"},
+    "cronjobs.batch": {"get", "patch", "delete"},
+    "pods": set(),
+    "nodes": set(),
+}
+
+
 def test_the_manifests_apply_as_they_are_and_grant_exactly_their_verbs(k: Kubectl) -> None:
     sa = f"system:serviceaccount:{NAME}:{NAME}"
 
@@ -285,11 +319,9 @@ def test_the_manifests_apply_as_they_are_and_grant_exactly_their_verbs(k: Kubect
             "networkpolicies.networking.k8s.io",
         ):
             assert can("list", what, "-A") and can("watch", what, "-A"), what
-            assert not can("create", what, "-A") or what.startswith("networkpolicies"), what
-        for verb in ("get", "create", "update", "delete"):
-            assert can(verb, "networkpolicies.networking.k8s.io", "-n", "default"), verb
-        for verb in ("patch", "deletecollection"):
-            assert not can(verb, "networkpolicies.networking.k8s.io", "-n", "default"), verb
+        for what, verbs in WRITES.items():
+            for verb in ("get", "create", "update", "patch", "delete", "deletecollection"):
+                assert can(verb, what, "-n", "default") == (verb in verbs), (verb, what)
         assert not can("get", "pods", "-n", "default") and not can("get", "secrets", "-A")
         assert can("watch", "configmaps/eni-config", "-n", "kube-system")
         assert can("patch", "configmaps/eni-config", "-n", "kube-system")  # the admins' NetworkPolicy switch
@@ -300,8 +332,9 @@ def test_the_manifests_apply_as_they_are_and_grant_exactly_their_verbs(k: Kubect
         assert can("get", "networkpolicies.networking.k8s.io", "-n", "default")
         assert can("watch", "networkpolicies.networking.k8s.io", "-A")
         assert not can("patch", "configmaps/eni-config", "-n", "kube-system")
-        for verb in ("create", "update", "patch", "delete"):
-            assert not can(verb, "networkpolicies.networking.k8s.io", "-n", "default"), verb
+        for what in WRITES:
+            for verb in ("create", "update", "patch", "delete"):
+                assert not can(verb, what, "-n", "default"), (verb, what)
 
         # The commented impersonation objects are valid once uncommented.
         applied = k("apply", "--dry-run=server", "-f", "-", stdin=impersonation_objects()).stdout
