@@ -15,6 +15,7 @@ from app.errors import BadRequest, Forbidden, NotFound
 from app.policies.connection import SERVICE, Answer, End
 from app.policies.connection import check as _check
 from app.policies.documents import Pod
+from app.policies.enforcement import DISABLED, Holding, judge, selected_unenforced, unenforced_pods
 from app.policies.matrix import Matrix
 from app.policies.matrix import matrix as _matrix
 from app.policies.model import NetworkPolicy
@@ -97,6 +98,53 @@ def check(cluster: Cluster, src: End, dst: End, port: int | str, protocol: str =
     be a Service (see ``app.policies.connection``)."""
     target = service(cluster, dst.ref) if dst.kind == SERVICE else dst
     return _check(world(cluster), src, target, port, protocol)
+
+
+def pod_nodes(cluster: Cluster) -> dict[str, str]:
+    """Each cached pod's node (``spec.nodeName``) by ``ns/name``; pods not yet scheduled left out."""
+    return {p.ref: p.node for p in cluster.cache.pods() if p.node}
+
+
+def holds(cluster: Cluster, answer: Answer) -> Holding:
+    """Whether the answer's Kubernetes verdict holds as Terway enforces policies on this cluster
+    (``app.policies.enforcement``): the ``enforcement`` part beside the verdict."""
+    if answer.verdict is not None:
+        verdicts = [answer.verdict]
+    else:
+        verdicts = [b.verdict for b in (answer.service.backends if answer.service else []) if b.verdict is not None]
+    cache = cluster.cache
+    return judge(verdicts, world(cluster), cache.enforcement(), pod_nodes(cluster), cache.in_cluster_ranges())
+
+
+def matrix_marks(cluster: Cluster, m: Matrix) -> dict[tuple[str, str], Words]:
+    """The matrix's cells whose answer does not hold on this cluster, each with why: with policies
+    disabled every denied cell; else the cells from or to a pod on a node where policies are not
+    enforced, each decided again and judged as one Connectivity check is."""
+    found = cluster.cache.enforcement()
+    if found.state == "disabled":
+        why = Words(DISABLED)
+        return {(src, dst): why for src, row in m.rows() for dst, ok in zip(m.pods, row, strict=True) if not ok}
+    nodes = pod_nodes(cluster)
+    open_ends = unenforced_pods(found, {ref: nodes[ref] for ref in m.pods if ref in nodes})
+    if not open_ends:
+        return {}
+    w = world(cluster)
+    marks: dict[tuple[str, str], Words] = {}
+    for src in m.pods:
+        for dst in m.pods:
+            if src == dst or (src not in open_ends and dst not in open_ends):
+                continue
+            verdict = _explain(w, Endpoint(pod=w.pods[src]), Endpoint(pod=w.pods[dst]), m.port, m.protocol)
+            held = judge([verdict], w, found, nodes)
+            if held.holds is False:
+                marks[(src, dst)] = held.notes[0]
+    return marks
+
+
+def review_note(cluster: Cluster, pods: list[Pod]) -> Words | None:
+    """For a policy's review: whether it does not hold for some of the pods it selects."""
+    nodes = pod_nodes(cluster)
+    return selected_unenforced(cluster.cache.enforcement(), {p.ref: nodes[p.ref] for p in pods if p.ref in nodes})
 
 
 def namespace_pods(cluster: Cluster, namespace: str | None) -> list[Pod]:
@@ -239,6 +287,4 @@ def unprotected_after_delete(cluster: Cluster, policy: NetworkPolicy) -> dict[st
 
 def policies_selecting(cluster: Cluster, namespace: str, labels: Mapping[str, str]) -> list[CompiledPolicy]:
     """The policies of a namespace whose podSelector matches pods carrying ``labels``."""
-    return [
-        cp for cp in world(cluster).by_namespace.get(namespace, ()) if requirements_match(cp.selector, labels)
-    ]
+    return [cp for cp in world(cluster).by_namespace.get(namespace, ()) if requirements_match(cp.selector, labels)]

@@ -12,6 +12,7 @@ from app.api.common import AnalysisCluster, require_namespace
 from app.api.schemas import (
     ConnectivityRequest,
     ConnectivityResult,
+    EnforcementPart,
     IPEnd,
     MatrixAnswer,
     PodEnd,
@@ -52,6 +53,7 @@ async def connectivity(body: ConnectivityRequest, caller: CallerDep, c: Analysis
         details=answer.as_dict(),
         notes=[str(n) for n in answer.notes],
         summary=str(answer.service.summary) if answer.service is not None else None,
+        enforcement=EnforcementPart(**analysis.holds(c, answer).as_dict()),
     )
 
 

@@ -40,7 +40,15 @@ from typing import TYPE_CHECKING, Any
 from app.cluster.errors import Expired, TooLargeResourceVersion
 from app.cluster.records import NamespaceRecord, NodeRecord, PodRecord, Record, WorkloadRecord, record
 from app.cluster.resources import Resource, resource
-from app.cluster.terway import DAEMONSETS, Enforcement, NodeFacts, assess
+from app.cluster.terway import (
+    ACK_PROFILE,
+    DAEMONSETS,
+    KUBE_PROXY_CONFIGMAP,
+    Enforcement,
+    NodeFacts,
+    assess,
+    in_cluster_ranges,
+)
 from app.errors import BadRequest, DomainError, Forbidden, Unavailable
 from app.policies.model import NetworkPolicy
 
@@ -247,11 +255,30 @@ class ClusterCache:
 
     def terway_config(self) -> dict[str, str] | None:
         """The data of the ConfigMap kube-system/eni-config, when the cluster has one."""
-        found = self.get("configmaps", TERWAY_NAMESPACE, TERWAY_CONFIGMAP)
+        return self._configmap_data(TERWAY_CONFIGMAP)
+
+    def _configmap_data(self, name: str) -> dict[str, str] | None:
+        found = self.get("configmaps", TERWAY_NAMESPACE, name)
         if found is None:
             return None
         data = found.object.get("data")
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def in_cluster_ranges(self) -> tuple[str, ...]:
+        """The cluster's in-cluster address ranges (``terway.in_cluster_ranges``): eni-config's
+        service_cidr, and ack-cluster-profile / kube-proxy-worker when the cache holds them (only
+        eni-config is watched), else the cached pods' IPs and Services' ClusterIPs."""
+        addresses = [p.pod_ip for p in self.pods() if p.pod_ip]
+        for svc in self.list("services"):
+            spec = svc.object.get("spec") or {}
+            ips = spec.get("clusterIPs") or [spec.get("clusterIP")]
+            addresses += [str(ip) for ip in ips if ip and ip != "None"]
+        return in_cluster_ranges(
+            self.terway_config(),
+            self._configmap_data(ACK_PROFILE),
+            self._configmap_data(KUBE_PROXY_CONFIGMAP),
+            addresses,
+        )
 
     def enforcement(self) -> Enforcement:
         """Whether and where NetworkPolicies are enforced (app/cluster/terway.py), from eni-config,

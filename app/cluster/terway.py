@@ -14,6 +14,7 @@ so the pages can say them in the user's language.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -220,3 +221,50 @@ def switch_consequences(current: Enforcement, enable: bool) -> tuple[Words, ...]
     if current.provider == "ebpf" and current.datapath == "veth":
         out.append(Words(N_("The eBPF provider on veth turns on DataPath V2 on the nodes that start with it.")))
     return tuple(out)
+
+
+ACK_PROFILE = "ack-cluster-profile"
+KUBE_PROXY_CONFIGMAP = "kube-proxy-worker"
+
+
+def _networks(text: object) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    out = []
+    for part in re.split(r"[,\s]+", str(text or "")):
+        try:
+            out.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            continue
+    return out
+
+
+def in_cluster_ranges(
+    eni_config: Mapping[str, str] | None,
+    profile: Mapping[str, str] | None = None,
+    kube_proxy: Mapping[str, str] | None = None,
+    addresses: Iterable[str] = (),
+) -> tuple[str, ...]:
+    """The cluster's in-cluster address ranges (FACTS.md): eni-config's ``eni_conf.service_cidr``,
+    ack-cluster-profile's ``serviceCIDR``, kube-proxy-worker's ``clusterCIDR``; then, as a
+    fallback, each of ``addresses`` (pod IPs, ClusterIPs) that no range learnt covers, as a host
+    range. Sorted, collapsed, IPv4 first."""
+    found: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    try:
+        conf = json.loads((eni_config or {}).get("eni_conf") or "{}")
+    except ValueError:
+        conf = {}
+    if isinstance(conf, dict):
+        found += _networks(conf.get("service_cidr"))
+    found += _networks((profile or {}).get("serviceCIDR"))
+    for text in (kube_proxy or {}).values():
+        for match in re.finditer(r"clusterCIDR:\s*[\"']?([0-9a-fA-F.:/,]+)", str(text)):
+            found += _networks(match.group(1))
+    for text in addresses:
+        try:
+            ip = ipaddress.ip_address(str(text).strip())
+        except ValueError:
+            continue
+        if not any(ip in net for net in found if net.version == ip.version):
+            found.append(ipaddress.ip_network(ip))
+    v4 = ipaddress.collapse_addresses(n for n in found if isinstance(n, ipaddress.IPv4Network))
+    v6 = ipaddress.collapse_addresses(n for n in found if isinstance(n, ipaddress.IPv6Network))
+    return tuple(str(n) for n in [*v4, *v6])

@@ -83,6 +83,8 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
         if q.get("mprotocol", "TCP").upper() in PROTOCOLS
         else "TCP",
         "answer": None,
+        "holding": None,
+        "marks": {},
         "error": "",
         "matrix": None,
         "matrix_error": "",
@@ -96,6 +98,7 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
         else:
             try:
                 context["answer"] = analysis.check(cluster, src, dst, _port(port), protocol)
+                context["holding"] = analysis.holds(cluster, context["answer"])
             except (BadRequest, Forbidden, NotFound) as exc:
                 refused = refusal(request, exc)
                 context["error"], status = refused.banner, refused.status
@@ -107,6 +110,7 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
         else:
             try:
                 context["matrix"] = analysis.matrix(cluster, mnamespace, _port(mport), context["mprotocol"])
+                context["marks"] = analysis.matrix_marks(cluster, context["matrix"])
             except BadRequest as exc:
                 refused = refusal(request, exc)
                 context["matrix_error"], status = refused.banner, refused.status

@@ -83,12 +83,15 @@ def test_scenario_1_from_the_keyboard_alone(browser: Any, console_url: str, e2e_
         page.keyboard.type("keyboard-nginx")
 
         # Pod Selector from the workload picker: it opens with focus on its Type; Deployment
-        # nginx (after busybox), app=nginx; OK closes it with focus on the label it added.
+        # nginx (after busybox and the demo's eni-client), app=nginx; OK closes it with focus on the
+        # label it added.
         tab_to(page, op("pick-open:podSelector"), "+ Select Workload And Add Label")
         press_in_panel(page, "Enter")
         assert (focused(page)["label"], focused(page)["value"]) == ("Type", "deployments")
         tab_to(page, lambda f: f["label"] == "Workload", "the Workload select")
         assert focused(page)["value"] == "busybox"
+        press_in_panel(page, "ArrowDown")
+        assert focused(page)["label"] == "Workload" and focused(page)["value"] == "eni-client"
         press_in_panel(page, "ArrowDown")
         assert focused(page)["label"] == "Workload" and focused(page)["value"] == "nginx"
         tab_to(page, op("pick:podSelector"), "the picker's OK")

@@ -186,7 +186,7 @@ def test_state_and_trust_survive_a_restart(fresh_sandbox: SandboxProcess, tmp_pa
     assert (fresh_sandbox.pki / "ca.crt").read_bytes() == ca
     assert k.json("get", "configmap", "note", "-n", "kept")["data"] == {"a": "b"}
     k.running("-n", "default", "-l", "app=nginx", count=1)  # the demo is not applied twice
-    assert len(k.json("get", "deployments", "-n", "default")["items"]) == 2
+    assert len(k.json("get", "deployments", "-n", "default")["items"]) == 3  # nginx, busybox, eni-client
 
 
 def test_sandbox_command_contract(tmp_path: Path) -> None:
