@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from app.api import analysis, audit, clusters, namespaces, policies, problems, whitelist, workloads
+from app.api import analysis, audit, clusters, impact, namespaces, policies, problems, whitelist, workloads
 
 PREFIX = "/api/v1"
 
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, responses=problems.PROBLEM_RESPONSES)
-    for module in (clusters, namespaces, workloads, policies, analysis, whitelist, audit):
+    for module in (clusters, namespaces, workloads, policies, analysis, impact, whitelist, audit):
         router.include_router(module.router)
     return router
 

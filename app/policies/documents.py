@@ -53,6 +53,8 @@ class Pod:
     labels: Mapping[str, str] = field(default_factory=dict)
     pod_ip: str | None = None
     named_ports: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+    # Every container port, named or not, as (containerPort, protocol): what the pod exposes.
+    ports: tuple[tuple[int, str], ...] = field(default=(), compare=False)
 
     @property
     def ref(self) -> str:
@@ -64,10 +66,13 @@ class Pod:
         spec = obj.get("spec") or {}
         status = obj.get("status") or {}
         named: dict[str, tuple[int, str]] = {}
+        exposed: dict[tuple[int, str], None] = {}
         for container in spec.get("containers") or []:
             for port in (container or {}).get("ports") or []:
                 name = (port or {}).get("name")
                 number = (port or {}).get("containerPort")
+                if isinstance(number, int):
+                    exposed[(number, str(port.get("protocol") or "TCP"))] = None
                 if name and isinstance(number, int) and name not in named:
                     named[str(name)] = (number, str(port.get("protocol") or "TCP"))
         ip = status.get("podIP") or None
@@ -77,6 +82,7 @@ class Pod:
             labels=_str_map(meta.get("labels")),
             pod_ip=str(ip) if ip else None,
             named_ports=named,
+            ports=tuple(exposed),
         )
 
 

@@ -245,6 +245,14 @@ class World:
     def from_documents(cls, docs: Documents) -> World:
         return cls(docs.namespaces, docs.pods, docs.policies())
 
+    def with_policies(self, policies: Iterable[CompiledPolicy]) -> World:
+        """The same namespaces and pods under other (already compiled) policies."""
+        out = World(self.namespaces.values(), self.pods.values(), ())
+        out.policies = list(policies)
+        for cp in out.policies:
+            out.by_namespace.setdefault(cp.namespace, []).append(cp)
+        return out
+
     def namespace_labels(self, name: str) -> Mapping[str, str]:
         ns = self.namespaces.get(name)
         return ns.labels if ns is not None else Namespace(name).labels

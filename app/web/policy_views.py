@@ -22,6 +22,7 @@ from app.editing import service as editing
 from app.errors import BeingDeleted, Conflict, DomainError, FieldError, Invalid, Unavailable
 from app.policies.form import describe, summarize_direction
 from app.policies.form_review import review_yaml
+from app.policies.impact import delete_impact, policy_impact
 from app.policies.lifecycle import deletion, terminating_namespaces
 from app.policies.model import NetworkPolicy, dump_yaml
 from app.policies.recipes import RECIPES
@@ -345,6 +346,7 @@ async def _submit(
             "yaml": review_yaml(outcome.policy, create=not update),
             "warnings": outcome.warnings,
             "sentences": _sentences(request, outcome.policy),
+            "impact": policy_impact(analysis.world(cluster), outcome.policy),
         }
         return _render(request, template, context)
     done, policy = ("updated" if update else "created"), outcome.policy
@@ -365,6 +367,7 @@ def _delete_context(cluster: Cluster, policy: NetworkPolicy, rv: str) -> dict[st
         "resource_version": rv,
         "selected": analysis.selected_pods(cluster, policy),
         "unprotected": analysis.unprotected_after_delete(cluster, policy),
+        "impact": delete_impact(analysis.world(cluster), policy.namespace or "", policy.name),
         "problem": "",
     }
 
