@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from app.analysis.lints import lint_in_cluster
 from app.api import bodies, paging
 from app.api.auth import CallerDep, WriterDep
 from app.api.common import (
@@ -26,9 +27,18 @@ from app.api.common import (
     require_namespace,
 )
 from app.api.paging import ContinueQuery, LimitQuery
-from app.api.schemas import ListMeta, PolicyAnswer, PolicyList, ValidationAnswer, ValidationResult
+from app.api.schemas import (
+    LintedPolicyAnswer,
+    LintedValidationAnswer,
+    LintedValidationResult,
+    LintFinding,
+    ListMeta,
+    PolicyAnswer,
+    PolicyList,
+)
 from app.editing import service as editing
 from app.errors import BadRequest, Invalid, NotFound
+from app.policies.lint import Lint, lint_offline
 from app.policies.model import NetworkPolicy
 from app.policies.validation import validate_network_policy
 
@@ -36,6 +46,7 @@ router = APIRouter(tags=["networkpolicies"])
 
 KIND = "NetworkPolicy"
 BASE = "/clusters/{cluster}/namespaces/{namespace}/networkpolicies"
+_LINT_CONTEXT = ("Pod", "Namespace", "Service")
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "The policy's resourceVersion, quoted."}}
 
 
@@ -67,19 +78,24 @@ async def list_policies(
 
 @router.get(
     BASE + "/{name}",
-    response_model=PolicyAnswer,
-    summary="One NetworkPolicy (ETag: its resourceVersion)",
+    response_model=LintedPolicyAnswer,
+    summary="One NetworkPolicy (ETag: its resourceVersion), with its lint",
     responses={200: {"headers": ETAG_HEADER}},
 )
 async def get_policy(
     request: Request, response: Response, namespace: str, name: str, caller: CallerDep, c: PolicyCluster
-) -> PolicyAnswer:
+) -> LintedPolicyAnswer:
     policy = c.cache.network_policy(namespace, name)
     if policy is None:
         raise NotFound(f'networkpolicies.networking.k8s.io "{name}" not found')
     if policy.metadata.resource_version:
         response.headers["ETag"] = etag(policy.metadata.resource_version)
-    return policy_answer(policy)
+    answer = policy_answer(policy).model_dump(by_alias=True, exclude={"terminating"})
+    return LintedPolicyAnswer.model_validate({**answer, "lints": _findings(lint_in_cluster(c, policy))})
+
+
+def _findings(found: list[Lint]) -> list[dict[str, Any]]:
+    return [f.as_dict() for f in found]
 
 
 @router.post(
@@ -161,15 +177,21 @@ async def delete_policy(
 
 @router.post(
     "/validate",
-    response_model=ValidationAnswer,
+    response_model=LintedValidationAnswer,
     tags=["networkpolicies"],
     summary="Validate NetworkPolicies as the API server would (no cluster needed)",
     description="One object, a JSON array of objects, a `List` (`items`), several YAML documents, "
     'or `{"form": {...}}`; a missing namespace is `default`. '
-    "Always 200 when the body parses: `valid` says the verdict.",
+    "Always 200 when the body parses: `valid` says the verdict. With `lint=true`, each result also "
+    "holds `lints`, and Pods, Namespaces and Services in the body are the context lint judges against "
+    "(not validated).",
     openapi_extra={"requestBody": bodies.POLICY_BODY_DOC},
 )
-async def validate(request: Request, caller: CallerDep) -> ValidationAnswer:
+async def validate(
+    request: Request,
+    caller: CallerDep,
+    lint: bool = Query(False, description="Also report likely mistakes (`lints` in each result)."),
+) -> LintedValidationAnswer:
     docs = await bodies.read_documents(request, many=True)
     flat: list[Any] = []
     for doc in docs:
@@ -179,9 +201,12 @@ async def validate(request: Request, caller: CallerDep) -> ValidationAnswer:
             flat.extend(doc["items"])
         else:
             flat.append(doc)
+    context = [d for d in flat if lint and isinstance(d, dict) and d.get("kind") in _LINT_CONTEXT]
+    flat = [d for d in flat if not any(d is x for x in context)]
     if not flat:
         raise BadRequest("no object to validate")
-    results = []
+    results: list[LintedValidationResult] = []
+    linted: list[tuple[LintedValidationResult, NetworkPolicy]] = []
     for doc in flat:
         meta = doc.get("metadata") if isinstance(doc, dict) else None
         name = str((meta or {}).get("name") or "") if isinstance(meta, dict) else ""
@@ -190,7 +215,7 @@ async def validate(request: Request, caller: CallerDep) -> ValidationAnswer:
             policy, _ = bodies.policy_from_document(doc)
         except Invalid as exc:
             results.append(
-                ValidationResult(
+                LintedValidationResult(
                     name=name,
                     namespace=namespace,
                     valid=False,
@@ -203,7 +228,7 @@ async def validate(request: Request, caller: CallerDep) -> ValidationAnswer:
             policy.metadata.namespace = "default"  # as kubectl fills it in
         verdict = validate_network_policy(policy)
         results.append(
-            ValidationResult(
+            LintedValidationResult(
                 name=policy.name,
                 namespace=policy.namespace,
                 valid=verdict.valid,
@@ -211,4 +236,10 @@ async def validate(request: Request, caller: CallerDep) -> ValidationAnswer:
                 warnings=verdict.warnings,
             )
         )
-    return ValidationAnswer(valid=all(r.valid for r in results), results=results)
+        linted.append((results[-1], policy))
+    if lint:
+        for result in results:
+            result.lints = []
+        for (result, _), found in zip(linted, lint_offline([p for _, p in linted], context), strict=True):
+            result.lints = [LintFinding.model_validate(f) for f in _findings(found)]
+    return LintedValidationAnswer(valid=all(r.valid for r in results), results=results)

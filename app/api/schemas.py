@@ -286,8 +286,45 @@ class ConnectivityRequest(_Out):
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
 
 
+class EnforcementPart(BaseModel):
+    """Whether the Kubernetes verdict holds on this cluster as Terway enforces policies."""
+
+    holds: bool | None = Field(description="True: it holds; false: it does not (see notes); null: unknown.")
+    notes: list[str] = Field(default_factory=list, description="Why it does not hold, or why that is unknown.")
+
+
 class ConnectivityResult(ConnectivityAnswer):
     """``allowed`` for a Service: allowed to every pod behind it (and there is at least one)."""
 
     notes: list[str] = Field(default_factory=list, description="How each end was read.")
     summary: str | None = Field(None, description="For a Service: \"allowed to 2 of 3 pods\", or why no pod.")
+    enforcement: EnforcementPart | None = Field(
+        None, description="Beside the Kubernetes verdict: whether it holds on this cluster (Terway, its nodes)."
+    )
+
+
+class LintFinding(_Out):
+    """A likely mistake in a NetworkPolicy (app/policies/lint.py)."""
+
+    id: str = Field(description="The rule's stable id, e.g. `egress-without-dns`.")
+    message: str
+    field: str = Field(description="The path it is about (`spec.ingress[0].from[1]`); empty for the whole policy.")
+    help: str = Field(description="Where to read what to do.")
+
+
+class LintedPolicyAnswer(PolicyAnswer):
+    lints: list[LintFinding] = Field(
+        default_factory=list, description="Likely mistakes, judged against the cluster as the console sees it now."
+    )
+
+
+class LintedValidationResult(ValidationResult):
+    lints: list[LintFinding] | None = Field(
+        None,
+        description="With `lint=true`: likely mistakes, judged against the Pods, Namespaces, Services and "
+        "NetworkPolicies in the body (rules about pods only when the body holds some); else null.",
+    )
+
+
+class LintedValidationAnswer(ValidationAnswer):
+    results: list[LintedValidationResult]  # type: ignore[assignment]

@@ -1,4 +1,4 @@
-"""Offline subcommands over YAML or JSON files: ``validate``, ``matrix``, ``explain`` and ``bench``.
+"""Offline subcommands over YAML or JSON files: ``validate``, ``matrix``, ``explain``, ``impact`` and ``bench``.
 
 Files may hold several documents, ``kind: List`` (or ``*List``) objects are unpacked, and ``-``
 reads stdin. Exit codes: 0 success, 1 an invalid NetworkPolicy (``validate``) or a benchmark over
@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         epilog="Exit status: 0 when all are valid, 1 when any is invalid, 2 when input cannot be read.",
     )
     p.add_argument("--json", action="store_true", help="print a JSON list, one entry per NetworkPolicy")
+    p.add_argument(
+        "--lint",
+        action="store_true",
+        help="also report likely mistakes (lint), judged against the Pods, Namespaces, Services and "
+        "NetworkPolicies in the files; lint does not change the exit status",
+    )
     p.add_argument("files", nargs="+", metavar="FILE", help="YAML or JSON file; '-' reads stdin")
     p.set_defaults(func=cmd_validate)
 
@@ -62,6 +68,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser(
+        "impact",
+        help="the connections a change newly denies or allows",
+        description="Compare two sets of files (Namespaces, Pods, NetworkPolicies, as matrix and explain "
+        "read them): the flows between the affected pods and their peers that the change newly denies or "
+        "newly allows, grouped by source workload, destination workload and port.",
+        epilog="Exit status: 0 on success (whether anything changes or not), 2 when input cannot be read.",
+    )
+    p.add_argument("--json", action="store_true", help="print the groups as JSON")
+    p.add_argument("--before", nargs="+", required=True, metavar="FILE", help="the files before the change")
+    p.add_argument("--after", nargs="+", required=True, metavar="FILE", help="the files after the change")
+    p.set_defaults(func=cmd_impact)
+
+    p = sub.add_parser(
         "bench",
         help="time the reachability matrix on a seeded synthetic cluster",
         description="Build a seeded synthetic cluster and time the whole matrix for one port on one core.",
@@ -89,11 +108,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from app.policies.validation import validate_network_policy
 
     try:
-        docs = _load(args.files)
+        raw = read_sources(args.files, sys.stdin)
     except DocumentError as exc:
         return _fail(str(exc))
+    docs = classify(raw)
+    lints = _lints(raw, docs) if args.lint else {}
     entries: list[dict[str, Any]] = []
-    for obj in docs.policy_objects:
+    for index, obj in enumerate(docs.policy_objects):
         meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
         ref = f"{meta.get('namespace') or 'default'}/{meta.get('name') or ''}"
         try:
@@ -110,6 +131,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 "_causes": errors,
             }
         )
+        if args.lint:
+            entries[-1]["lints"] = [f.as_dict() for f in lints.get(index, [])]
     if args.json:
         print(json.dumps([{k: v for k, v in e.items() if k != "_causes"} for e in entries], indent=2))
     else:
@@ -121,7 +144,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(f'networkpolicy "{e["object"]}" is valid')
             else:
                 print(_kubectl_invalid(name, e["_causes"]))
+            for f in e.get("lints", []):
+                print(f'lint: networkpolicy "{e["object"]}": {f["id"]}: {f["message"]} (see {f["help"]})')
     return EXIT_INVALID if any(not e["valid"] for e in entries) else EXIT_OK
+
+
+def _lints(raw: list[dict[str, Any]], docs: Documents) -> dict[int, list[Any]]:
+    """Lint findings by the index of the policy object; a policy that cannot be parsed gets none.
+    Rules that look at pods run only when the files hold some."""
+    from app.policies.lint import lint_offline
+
+    parsed = {}
+    for index, obj in enumerate(docs.policy_objects):
+        try:
+            parsed[index] = policy_from_dict(obj)
+        except Invalid:
+            continue
+    return dict(zip(parsed, lint_offline(list(parsed.values()), raw), strict=True))
 
 
 def _kubectl_invalid(name: str, causes: list[Any]) -> str:
@@ -174,6 +213,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(json.dumps(verdict.as_dict(), indent=2))
     else:
         print("\n".join(verdict.lines()))
+    return EXIT_OK
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    from app.policies.impact import impact
+
+    try:
+        result = impact(_world(args.before), _world(args.after))
+    except (DocumentError, DomainError) as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(result.lines()))
     return EXIT_OK
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -10,6 +10,7 @@ from app.durations import human_duration
 from app.policies.documents import Pod
 from app.policies.form import summarize_direction
 from app.policies.lifecycle import Deletion, deletion
+from app.policies.lint import Lint
 from app.policies.model import NetworkPolicy
 from app.policies.selectors import format_requirement, requirements
 from app.policies.workloads import pods_selected
@@ -31,6 +32,7 @@ class PolicyRow:
     created: str  # RFC 3339, as the API server gives it
     age: str
     deletion: Deletion | None = None  # set while the policy is being deleted (Terminating)
+    lints: tuple[Lint, ...] = ()  # likely mistakes (app.policies.lint), marked on the row
 
     @property
     def all_pods(self) -> bool:
@@ -72,7 +74,9 @@ def policy_rows(
     name_filter: str = "",
     sort: str = "name",
     descending: bool = False,
+    lints: Mapping[str, Sequence[Lint]] | None = None,
 ) -> list[PolicyRow]:
+    """``lints``: the findings by ``namespace/name``."""
     now = now or datetime.now(UTC)
     pods = list(pods)
     needle = name_filter.strip().lower()
@@ -87,6 +91,7 @@ def policy_rows(
             created=p.metadata.creation_timestamp or "",
             age=age(p.metadata.creation_timestamp, now),
             deletion=deletion(p),
+            lints=tuple((lints or {}).get(p.ref(), ())),
         )
         for p in policies
         if needle in p.name.lower()

@@ -14,10 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts.deps import CurrentUser
+from app.analysis.lints import lint_each
 from app.cluster import Cluster, ClusterCache
 from app.editing import service as editing
 from app.policies.lifecycle import terminating_namespaces
+from app.policies.lint import TOO_MANY_POLICIES, Lint
 from app.policies.listing import RECOMMENDED_MAXIMUM, SORT_KEYS, policy_rows
+from app.policies.model import NetworkPolicy
 from app.policies.words import N_
 from app.web.deps import ClusterDep, console_writer
 from app.web.forms import done_url, notice, render
@@ -59,6 +62,12 @@ async def _list_context(request: Request, cluster: ClusterDep, user: CurrentUser
     return list_context(request, cluster, read_only)
 
 
+def row_lints(cluster: Cluster, policies: list[NetworkPolicy]) -> dict[str, list[Lint]]:
+    """The lints marked on the rows; "too many policies" is said once, above the list."""
+    found = lint_each(cluster, policies)
+    return {ref: [f for f in each if f.rule is not TOO_MANY_POLICIES] for ref, each in found.items()}
+
+
 def list_context(
     request: Request, cluster: Cluster, read_only: object, namespace: str = ""
 ) -> dict[str, object]:
@@ -71,12 +80,14 @@ def list_context(
     sort = sort if sort in SORT_KEYS else "name"
     descending = q.get("dir") == "desc"
     name_filter = q.get("q", "")
+    policies = cluster.cache.network_policies(namespace)
     rows = policy_rows(
-        cluster.cache.network_policies(namespace),
+        policies,
         cluster.cache.pods(namespace),
         name_filter=name_filter,
         sort=sort,
         descending=descending,
+        lints=row_lints(cluster, policies),
     )
     total = len(cluster.cache.network_policies())
     return {

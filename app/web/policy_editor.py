@@ -20,7 +20,9 @@ import yaml
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app import analysis
 from app.accounts.deps import CurrentUser
+from app.analysis.lints import lint_in_cluster
 from app.audit import service as audit
 from app.cluster import Cluster, PodRecord, WorkloadRecord
 from app.editing import service as editing
@@ -38,7 +40,9 @@ from app.policies.form import FormUnsupported, PolicyForm, describe, policy_to_f
 from app.policies.form_ops import ALL_PODS, BadOp, apply_op, selector_at, take_pick
 from app.policies.form_review import SERVER_FILLED, review_yaml
 from app.policies.form_words import field_words
+from app.policies.impact import Impact, policy_impact
 from app.policies.lifecycle import Deletion, terminating_namespaces
+from app.policies.lint import Lint
 from app.policies.model import NetworkPolicy, dump_yaml
 from app.policies.recipes import RECIPES
 from app.policies.words import Words
@@ -123,6 +127,19 @@ class Editor:
 
     def selected_pods(self) -> list[str]:
         return sorted(p.name for p in self._selected)
+
+    def enforcement_note(self) -> Words | None:
+        """When the selected pods include pods on nodes where policies are not enforced (or
+        policies are disabled): the policy does not hold for them."""
+        return analysis.review_note(self.cluster, list(self._selected))
+
+    def impact(self) -> Impact | None:
+        """The connections the reviewed policy newly denies or allows (app.policies.impact)."""
+        return policy_impact(analysis.world(self.cluster), self.review.policy) if self.review else None
+
+    def lints(self) -> list[Lint]:
+        """The reviewed policy's likely mistakes (app.policies.lint), against the cluster now."""
+        return lint_in_cluster(self.cluster, self.review.policy) if self.review else []
 
     def port_names(self) -> list[tuple[str, int, str]]:
         return named_ports(self._selected)

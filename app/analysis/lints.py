@@ -1,0 +1,27 @@
+"""Lint (``app.policies.lint``) against a cluster as its cache holds it now: its pods, namespaces,
+policies and Services, and how it enforces policies (eBPF or iptables) with its in-cluster ranges."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app.analysis import snapshot
+from app.cluster.client import Cluster
+from app.policies.lint import Lint, lint
+from app.policies.model import NetworkPolicy
+
+
+def lint_in_cluster(cluster: Cluster, policy: NetworkPolicy) -> list[Lint]:
+    """The findings on ``policy`` as it would be in ``cluster`` (a stored policy of the same name is
+    replaced). Services the console may not read count as none."""
+    return lint_each(cluster, [policy])[policy.ref()]
+
+
+def lint_each(cluster: Cluster, policies: Iterable[NetworkPolicy]) -> dict[str, list[Lint]]:
+    """The findings on each of ``policies``, by ``namespace/name``."""
+    cache = cluster.cache
+    world = snapshot.world(cluster)
+    services = snapshot.services(cluster)
+    implementation = cache.enforcement().implementation
+    ranges = cache.in_cluster_ranges()
+    return {p.ref(): lint(p, world, services=services, implementation=implementation, ranges=ranges) for p in policies}
