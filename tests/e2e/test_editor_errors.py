@@ -106,7 +106,7 @@ def test_a_concurrent_edit_is_a_conflict_and_overwrites_nothing(page: Any, e2e_s
 def test_the_pods_selected_preview_follows_the_labels_as_typed(page: Any) -> None:
     open_create(page, "default")
     pod_selector = section(page, "Pod Selector")
-    assert pod_selector.get_by_role("status").inner_text().startswith("2 pods selected")  # nginx and busybox
+    assert pod_selector.get_by_role("status").inner_text().startswith("3 pods selected")  # nginx, busybox, eni-client
     click(page, pod_selector.get_by_role("button", name="+ Add label"))
     pod_selector = section(page, "Pod Selector")
     pod_selector.get_by_label("Label key").fill("app")
