@@ -135,7 +135,8 @@ async def test_details_show_words_selected_pods_resolved_peers_and_yaml(
     console: Console, kube: Any, ns: str
 ) -> None:
     await client.NetworkingV1Api(kube).create_namespaced_network_policy(ns, policy(ns))
-    page = await console.until(url(ns, "web-policy"), "web-")  # the web pod, once the cache has it
+    # the web pod, once the cache has it ("web-" alone would match the policy's own name)
+    page = await console.until(url(ns, "web-policy"), '<span class="pod-name">web-')
     assert page.status_code == 200
     html = page.text
     assert "<html" in html
@@ -319,7 +320,7 @@ async def test_delete_names_the_pods_that_lose_protection_per_direction(
             "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
         },
     )
-    page = await console.until(url(ns, "doomed", "/delete"), "web-")
+    page = await console.until(url(ns, "doomed", "/delete"), "<li>web-")
     await console.until(url(ns, "deny-ingress"), "deny-ingress")
     page = await console.http.get(url(ns, "doomed", "/delete"))
     assert page.status_code == 200
@@ -371,7 +372,7 @@ async def test_recipes_link_to_the_editor_and_workloads_show_selecting_policies(
     assert "<html" not in hx.text and "recipe=allow-dns" in hx.text
 
     await client.NetworkingV1Api(kube).create_namespaced_network_policy(ns, policy(ns))
-    await console.until(url(ns, "web-policy"), "web-")
+    await console.until(url(ns, "web-policy"), '<span class="pod-name">web-')
     page = await console.until(f"/clusters/sandbox/workloads?namespace={ns}", ">1/1<")
     html = page.text
     web_row = re.search(r">web</a></td>(.*?)</tr>", html, re.S)
@@ -408,7 +409,7 @@ async def test_in_chinese_details_delete_and_recipes_say_whole_sentences_and_the
     console: Console, kube: Any, ns: str
 ) -> None:
     await client.NetworkingV1Api(kube).create_namespaced_network_policy(ns, policy(ns))
-    await console.until(url(ns, "web-policy"), "web-")
+    await console.until(url(ns, "web-policy"), '<span class="pod-name">web-')
     console.http.cookies.set("lang", "zh-CN")
 
     listed = await console.http.get(f"/clusters/sandbox/networkpolicies?namespace={ns}")
