@@ -34,7 +34,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from app.cluster.errors import Expired, TooLargeResourceVersion
@@ -44,6 +44,9 @@ from app.cluster.terway import (
     ACK_PROFILE,
     DAEMONSETS,
     KUBE_PROXY_CONFIGMAP,
+    RANGE_CONFIGMAPS,
+    TERWAY_CONFIGMAP,
+    TERWAY_NAMESPACE,
     Enforcement,
     NodeFacts,
     assess,
@@ -57,13 +60,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TERWAY_NAMESPACE = "kube-system"
-TERWAY_CONFIGMAP = "eni-config"
 # With NETPOL_NAMESPACES leaving kube-system out, Terway's DaemonSet is watched on its own, under
 # this name, so that it does not show among the chosen namespaces' workloads.
 TERWAY_DAEMONSETS = "terway-daemonsets"
+# ack-cluster-profile and kube-proxy-worker are read under this name, apart from eni-config's
+# "configmaps": a console not allowed to read them still knows whether Terway enforces policies.
+RANGE_CONFIGMAPS_KIND = "range-configmaps"
 # What ``enforcement()`` is computed from.
-ENFORCEMENT_KINDS = ("configmaps", "nodes", "daemonsets", TERWAY_DAEMONSETS, "networkpolicies")
+ENFORCEMENT_KINDS = ("configmaps", RANGE_CONFIGMAPS_KIND, "nodes", "daemonsets", TERWAY_DAEMONSETS, "networkpolicies")
 
 # Scope states, as readiness() reports them.
 SYNCING, READY, ERROR, FORBIDDEN, STOPPED = "syncing", "ready", "error", "forbidden", "stopped"
@@ -113,11 +117,19 @@ def scopes(namespaces: Iterable[str] | None = None) -> tuple[CacheScope, ...]:
     """The scopes a cache watches: every kind cluster-wide; with ``namespaces``, the namespaced
     kinds in each of them and those Namespace objects by name (what a console allowed only some
     namespaces can list and watch); the nodes stay cluster-wide (their own 403 when RBAC says no)
-    and Terway's DaemonSets in kube-system are watched on their own. The Terway ConfigMap is always
-    watched by name."""
-    terway = CacheScope("configmaps", resource("configmaps"), TERWAY_NAMESPACE, TERWAY_CONFIGMAP)
+    and Terway's DaemonSets in kube-system are watched on their own. The Terway ConfigMap and the
+    ConfigMaps the in-cluster ranges come from are always watched, each by its name (what RBAC's
+    resourceNames can grant)."""
+    configmaps = resource("configmaps")
+    terway = (
+        CacheScope("configmaps", configmaps, TERWAY_NAMESPACE, TERWAY_CONFIGMAP),
+        *(
+            CacheScope(f"{RANGE_CONFIGMAPS_KIND}/{n}", configmaps, TERWAY_NAMESPACE, n, group=RANGE_CONFIGMAPS_KIND)
+            for n in RANGE_CONFIGMAPS
+        ),
+    )
     if not namespaces:
-        return tuple(CacheScope(kind, resource(kind)) for kind in CACHED_KINDS) + (terway,)
+        return tuple(CacheScope(kind, resource(kind)) for kind in CACHED_KINDS) + terway
     chosen = list(dict.fromkeys(namespaces))
     out: list[CacheScope] = []
     for kind in CACHED_KINDS:
@@ -131,7 +143,7 @@ def scopes(namespaces: Iterable[str] | None = None) -> tuple[CacheScope, ...]:
     if TERWAY_NAMESPACE not in chosen:
         daemonsets = resource("daemonsets")
         out.append(CacheScope(TERWAY_DAEMONSETS, daemonsets, TERWAY_NAMESPACE, None, DAEMONSETS, TERWAY_DAEMONSETS))
-    return (*out, terway)
+    return (*out, *terway)
 
 
 SCOPES = scopes()
@@ -197,6 +209,7 @@ class ClusterCache:
         self._changed = asyncio.Event()
         self._ready = asyncio.Event()
         self._enforcement: tuple[tuple[int, ...], Enforcement] | None = None
+        self._ranges_memo: tuple[tuple[int, ...], tuple[str, ...]] | None = None
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -257,8 +270,8 @@ class ClusterCache:
         """The data of the ConfigMap kube-system/eni-config, when the cluster has one."""
         return self._configmap_data(TERWAY_CONFIGMAP)
 
-    def _configmap_data(self, name: str) -> dict[str, str] | None:
-        found = self.get("configmaps", TERWAY_NAMESPACE, name)
+    def _configmap_data(self, name: str, kind: str = "configmaps") -> dict[str, str] | None:
+        found = self.get(kind, TERWAY_NAMESPACE, name)
         if found is None:
             return None
         data = found.object.get("data")
@@ -266,17 +279,26 @@ class ClusterCache:
 
     def in_cluster_ranges(self) -> tuple[str, ...]:
         """The cluster's in-cluster address ranges (``terway.in_cluster_ranges``): eni-config's
-        service_cidr, and ack-cluster-profile / kube-proxy-worker when the cache holds them (only
-        eni-config is watched), else the cached pods' IPs and Services' ClusterIPs."""
+        service_cidr, ack-cluster-profile's serviceCIDR and kube-proxy-worker's clusterCIDR (each
+        watched by name, when the cluster has it and the console may read it), then the cached
+        pods' IPs and Services' ClusterIPs that those ranges do not cover."""
+        key = tuple(self._kind_versions.get(k, 0) for k in ("pods", "services", "configmaps", RANGE_CONFIGMAPS_KIND))
+        if self._ranges_memo is not None and self._ranges_memo[0] == key:
+            return self._ranges_memo[1]
         addresses = [p.pod_ip for p in self.pods() if p.pod_ip]
         for svc in self.list("services"):
             spec = svc.object.get("spec") or {}
             ips = spec.get("clusterIPs") or [spec.get("clusterIP")]
             addresses += [str(ip) for ip in ips if ip and ip != "None"]
+        found = self._ranges(addresses)
+        self._ranges_memo = (key, found)
+        return found
+
+    def _ranges(self, addresses: Iterable[str] = ()) -> tuple[str, ...]:
         return in_cluster_ranges(
             self.terway_config(),
-            self._configmap_data(ACK_PROFILE),
-            self._configmap_data(KUBE_PROXY_CONFIGMAP),
+            self._configmap_data(ACK_PROFILE, RANGE_CONFIGMAPS_KIND),
+            self._configmap_data(KUBE_PROXY_CONFIGMAP, RANGE_CONFIGMAPS_KIND),
             addresses,
         )
 
@@ -302,6 +324,7 @@ class ClusterCache:
             len(self.network_policies()),
             config_readable="configmaps" not in forbidden,
         )
+        found = replace(found, in_cluster_ranges=self._ranges())
         self._enforcement = (key, found)
         return found
 

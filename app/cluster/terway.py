@@ -68,6 +68,9 @@ class Enforcement:
     policy_count: int = 0
     recommended_max: int = RECOMMENDED_MAX_POLICIES
     nodes_known: bool = True  # False: the console may not read the nodes, so per node is unknown
+    # The in-cluster ranges the cluster's ConfigMaps declare (``in_cluster_ranges`` without pod or
+    # Service addresses): under eBPF an ipBlock over them does not match pods.
+    in_cluster_ranges: tuple[str, ...] = ()
 
     @property
     def enabled(self) -> bool | None:
@@ -89,6 +92,7 @@ class Enforcement:
             else None,
             "policyCount": self.policy_count,
             "recommendedMax": self.recommended_max,
+            "inClusterRanges": list(self.in_cluster_ranges),
         }
 
 
@@ -223,8 +227,12 @@ def switch_consequences(current: Enforcement, enable: bool) -> tuple[Words, ...]
     return tuple(out)
 
 
+TERWAY_NAMESPACE = "kube-system"
+TERWAY_CONFIGMAP = "eni-config"
+# The ConfigMaps (in kube-system) the in-cluster address ranges are also read from (FACTS.md).
 ACK_PROFILE = "ack-cluster-profile"
 KUBE_PROXY_CONFIGMAP = "kube-proxy-worker"
+RANGE_CONFIGMAPS = (ACK_PROFILE, KUBE_PROXY_CONFIGMAP)
 
 
 def _networks(text: object) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

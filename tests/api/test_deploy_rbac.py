@@ -147,6 +147,8 @@ async def reads_work(api: Api, ns: str) -> None:
     assert answer.status_code == 200, answer.text
     assert answer.json()["allowed"] is True and answer.json()["explanation"]
     assert cluster.cache.terway_config() is not None  # kube-system/eni-config, by its name only
+    assert "range-configmaps" not in cluster.cache.unreadable()  # ack-cluster-profile, kube-proxy-worker
+    assert [c.name for c in cluster.cache.list("range-configmaps")] == ["ack-cluster-profile"]
 
     # The details page reads the live policy (a GET of one object), not the cache's copy.
     assert (await login(api.client)).status_code in (200, 303)
@@ -326,12 +328,16 @@ def test_the_manifests_apply_as_they_are_and_grant_exactly_their_verbs(k: Kubect
         assert can("watch", "configmaps/eni-config", "-n", "kube-system")
         assert can("patch", "configmaps/eni-config", "-n", "kube-system")  # the admins' NetworkPolicy switch
         assert not can("list", "configmaps", "-n", "kube-system")  # without the name: no
+        for name in ("ack-cluster-profile", "kube-proxy-worker"):  # the in-cluster ranges, read only
+            assert can("watch", f"configmaps/{name}", "-n", "kube-system")
+            assert not can("patch", f"configmaps/{name}", "-n", "kube-system")
         assert not can("impersonate", "users") and not can("impersonate", "groups")
 
         k("apply", "-f", str(READONLY))  # over the full one: the write verbs are gone
         assert can("get", "networkpolicies.networking.k8s.io", "-n", "default")
         assert can("watch", "networkpolicies.networking.k8s.io", "-A")
         assert not can("patch", "configmaps/eni-config", "-n", "kube-system")
+        assert can("list", "configmaps/kube-proxy-worker", "-n", "kube-system")
         for what in WRITES:
             for verb in ("create", "update", "patch", "delete"):
                 assert not can(verb, what, "-n", "default"), (verb, what)

@@ -38,6 +38,7 @@ async def test_the_demo_is_ebpf_and_names_the_nodes_where_policies_are_not_enfor
     assert found["enabled"] is True and found["state"] == "enabled"
     assert (found["provider"], found["implementation"], found["datapath"]) == ("ebpf", "eBPF", "veth")
     assert found["terwayVersion"] == "v1.9.3" and found["recommendedMax"] == 100
+    assert found["inClusterRanges"] == ["192.168.0.0/16"]  # eni-config's service_cidr, ack-cluster-profile's
     assert found["policyCount"] == len(api.app.state.clusters.get("sandbox").cache.network_policies())
     why = reasons(found)
     assert "exclusive ENI" in why["cn-hangzhou.10.0.4.14"]

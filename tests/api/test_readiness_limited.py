@@ -38,7 +38,8 @@ async def test_a_limited_console_says_unknown_for_what_it_may_not_read(
     path = token_kubeconfig(sandbox, k, account, tmp_path / "kubeconfig")
     async with make_api(kubeconfig=path, namespaces=team_ns) as api:
         detail = (await api.get("/api/v1/clusters/limited")).json()
-        assert {"nodes", "configmaps", "terway-daemonsets"} <= set(detail["forbidden"])
+        assert {"nodes", "configmaps", "range-configmaps", "terway-daemonsets"} <= set(detail["forbidden"])
+        assert detail["networkPolicy"]["inClusterRanges"] == []
         found = await enforcement(api)
         assert found["state"] == "unknown" and found["enabled"] is None
         assert "may not read the ConfigMap kube-system/eni-config" in found["why"]
@@ -55,6 +56,8 @@ async def test_a_limited_console_says_unknown_for_what_it_may_not_read(
             found = await enforcement(api)
             assert (found["state"], found["implementation"], found["terwayVersion"]) == ("enabled", "eBPF", "v1.9.3")
             assert found["unenforcedNodes"] is None  # the nodes stay unreadable: unknown, not "none"
+            # eni-config's service_cidr; ack-cluster-profile stays unreadable, which changes nothing else
+            assert found["inClusterRanges"] == ["192.168.0.0/16"]
             cluster = api.app.state.clusters.get("limited")
             # Terway's DaemonSet is read for Terway only, not shown among the team's workloads.
             assert [d.name for d in cluster.cache.list("terway-daemonsets")] == ["terway-eniip"]

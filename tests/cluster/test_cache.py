@@ -48,6 +48,32 @@ async def test_cache_syncs_the_demo_and_reports_ready(registry: ClusterRegistry,
     assert "terway-eniip" in {d.name for d in cache.workloads("daemonsets", "kube-system")}
     assert cache.terway_config() is not None and "eni_conf" in cache.terway_config()
     assert [c.name for c in cache.list("configmaps")] == ["eni-config"]  # only eni-config is cached
+    assert [c.name for c in cache.list("range-configmaps")] == ["ack-cluster-profile"]
+    assert cache.enforcement().in_cluster_ranges == ("192.168.0.0/16",)  # eni-config and the profile agree
+
+
+async def test_the_in_cluster_ranges_follow_the_configmaps_they_come_from(
+    registry: ClusterRegistry, cluster: Cluster
+) -> None:
+    cache = cluster.cache
+    await registry.start()
+    assert await cache.wait_ready(10)
+    assert "172.20.0.0/16" not in cache.in_cluster_ranges()
+    config = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 172.20.0.0/16\n"
+    proxy = {"metadata": {"name": "kube-proxy-worker"}, "data": {"config.conf": config}}
+    await cluster.create("configmaps", proxy, namespace="kube-system")
+    try:
+        await eventually(lambda: "172.20.0.0/16" in cache.enforcement().in_cluster_ranges, within=2.0)
+        assert cache.enforcement().in_cluster_ranges == ("172.20.0.0/16", "192.168.0.0/16")
+        assert "172.20.0.0/16" in cache.in_cluster_ranges()
+        # another ConfigMap in kube-system is not watched at all
+        await cluster.create("configmaps", {"metadata": {"name": "np-other"}, "data": {"serviceCIDR": "1.2.3.0/24"}},
+                             namespace="kube-system")  # fmt: skip
+        await cluster.delete("configmaps", "kube-system", "np-other")
+    finally:
+        await cluster.delete("configmaps", "kube-system", "kube-proxy-worker")
+    await eventually(lambda: "172.20.0.0/16" not in cache.enforcement().in_cluster_ranges, within=2.0)
+    assert {c.name for c in cache.list("range-configmaps")} == {"ack-cluster-profile"}
 
 
 async def test_watch_events_reach_the_cache_within_a_second(

@@ -26,7 +26,7 @@ def test_backoff_doubles_to_its_cap_with_jitter_and_resets() -> None:
 async def test_a_forbidden_kind_is_reported_and_the_rest_is_read(
     sandbox: SandboxProcess, k: Kubectl, account: tuple[str, str], tmp_path: Path
 ) -> None:
-    grant_cluster_wide(k, account, CACHED)  # everything but nodes and the Terway ConfigMap
+    grant_cluster_wide(k, account, CACHED)  # everything but nodes and the ConfigMaps of kube-system
     path = token_kubeconfig(sandbox, k, account, tmp_path / "kubeconfig")
     registry = await ClusterRegistry.from_kubeconfig(path)
     try:
@@ -38,7 +38,7 @@ async def test_a_forbidden_kind_is_reported_and_the_rest_is_read(
         assert nodes["state"] == "forbidden" and nodes["verb"] == "list"
         ns, name = account
         assert f'"system:serviceaccount:{ns}:{name}" cannot list resource "nodes"' in nodes["error"]
-        assert set(report["forbidden"]) == {"nodes", "configmaps"}
+        assert set(report["forbidden"]) == {"nodes", "configmaps", "range-configmaps"}
         cache = registry.get("limited").cache
         assert cache.readable("pods") and not cache.readable("nodes")
         assert {"default", "kube-system"} <= set(cache.namespace_names())

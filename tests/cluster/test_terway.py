@@ -48,7 +48,7 @@ def test_ebpf_names_every_node_that_does_not_enforce() -> None:
         "enabled": True, "state": "enabled", "provider": "ebpf", "implementation": "eBPF",
         "terwayVersion": "v1.9.0.0-g1234-aliyun", "datapath": "veth", "why": str(found.why),
         "unenforcedNodes": [{"name": n, "reason": reasons[n]} for n in ("eni", "virtual", "ignored", "old")],
-        "policyCount": 3, "recommendedMax": 100,
+        "policyCount": 3, "recommendedMax": 100, "inClusterRanges": [],
     }  # fmt: skip
 
 

@@ -54,6 +54,7 @@ async def test_from_the_clusters_list_to_the_overview_naming_the_unenforced_node
     assert "Terway version v1.9.3" in shown and "Data path veth" in shown
     count = len(app.state.clusters.get("sandbox").cache.network_policies())
     assert f"Policy count {count} of a recommended maximum of 100" in shown
+    assert "In-cluster address ranges 192.168.0.0/16" in shown
     assert "cn-hangzhou.10.0.4.14 exclusive ENI node: Terway does not enforce network policies on it" in shown
     assert "virtual-kubelet-cn-hangzhou-h virtual node: no Terway agent runs on it" in shown
     assert "cn-hangzhou.10.0.3.13 kernel 4.18.0-348.7.1.el8_5.x86_64 is below 4.19" in shown
