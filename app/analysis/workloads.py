@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.analysis.snapshot import DIRECTIONS, RulePeers, policies_selecting, resolved_peers
+from app.analysis.snapshot import DIRECTIONS, RulePeers, policies_selecting, resolved_peers, world
 from app.cluster.client import Cluster
 from app.cluster.records import ObjectRecord, PodRecord, WorkloadRecord
+from app.policies.impact import Impact, workload_relabel_impact
 from app.policies.model import LabelSelector
 from app.policies.selectors import selector_matches
 from app.policies.workloads import WORKLOAD_TYPES
@@ -82,6 +83,13 @@ def workload_pods(workload: WorkloadRecord, pods: list[PodRecord]) -> list[PodRe
             return []
         selector = LabelSelector(match_labels=dict(workload.pod_labels))
     return [p for p in pods if selector_matches(selector, p.labels)]
+
+
+def relabel_impact(cluster: Cluster, workload: WorkloadRecord, labels: Mapping[str, str]) -> Impact:
+    """The connections that giving ``workload``'s pods the template labels ``labels`` would newly
+    deny or allow (app.policies.impact), its pods as the cache holds them now."""
+    pods = [p.ref for p in workload_pods(workload, cluster.cache.pods(workload.namespace))]
+    return workload_relabel_impact(world(cluster), pods, workload.pod_labels, labels)
 
 
 def desired_replicas(workload: WorkloadRecord) -> int | None:

@@ -41,12 +41,25 @@ class Matrix:
     _reachable: int  # destination groups that have the port at all (a named port may be missing)
 
     def allowed(self, src: str, dst: str) -> bool:
-        g = self._group_of[src]
         h = self._group_of[dst]
+        if src == dst:
+            return self.self_allowed(h)
+        return self.group_allowed(self._group_of[src], h)
+
+    def group(self, ref: str) -> int:
+        """The index of the group of indistinguishable pods ``ref`` (``ns/name``) belongs to."""
+        return self._group_of[ref]
+
+    def group_allowed(self, g: int, h: int) -> bool:
+        """Whether a pod of group ``g`` may connect to another pod of group ``h``."""
         if not (self._reachable >> h) & 1:
             return False
-        # A pod cannot block access to itself.
-        return src == dst or bool((self._egress[g] >> h) & 1 and (self._ingress[h] >> g) & 1)
+        return bool((self._egress[g] >> h) & 1 and (self._ingress[h] >> g) & 1)
+
+    def self_allowed(self, g: int) -> bool:
+        """Whether a pod of group ``g`` may connect to itself: always, when it has the port (a pod
+        cannot block access to itself)."""
+        return bool((self._reachable >> g) & 1)
 
     def rows(self) -> Iterator[tuple[str, list[bool]]]:
         for src in self.pods:

@@ -44,6 +44,40 @@ def back_to_workloads(page: Any) -> None:
     heading(page, "Workloads")
 
 
+def fill_access_nginx(page: Any, ns: str) -> None:
+    """Scenario 1's access-nginx in the Create panel of ``ns``'s Network Policies (reached by the
+    menu), filled in up to Next: Pod Selector app=nginx picked from the workload, a Source rule
+    podSelector access=true."""
+    menu(page).get_by_role("link", name="Network Policies").click()
+    heading(page, "Network Policies")
+    choose_namespace(page, ns)
+    page.get_by_role("link", name="Create", exact=True).click()
+    panel(page).wait_for()
+    panel(page).get_by_label("Name", exact=True).fill("access-nginx")
+    pick_workload(page, section(page, "Pod Selector"), "Stateless (Deployment)", "nginx", "app=nginx")
+    assert "1 pod selected" in section(page, "Pod Selector").inner_text()
+    peer = add_peer(page, add_rule(page, "Source"), "podSelector")
+    click(page, peer.get_by_role("button", name="+ Add label"))
+    peer = section(page, "Source").get_by_role("group", name="Rule 1", exact=True)
+    peer.get_by_label("Label key").fill("access")
+    peer.get_by_label("Value", exact=True).fill("true")
+
+
+def review_busybox_with_access(page: Any, ns: str) -> None:
+    """busybox's "Edit labels" on ``ns``'s Workloads page (reached by the menu): access=true added
+    as a second label, then Review (Apply not pressed)."""
+    menu(page).get_by_role("link", name="Workloads").click()
+    heading(page, "Workloads")
+    choose_namespace(page, ns)
+    page.get_by_role("link", name="Edit labels busybox", exact=True).click()
+    heading(page, "Edit labels of busybox")
+    page.get_by_role("button", name="+ Add label").click()
+    second = page.get_by_role("group", name="Label 2")
+    second.get_by_label("Label key").fill("access")
+    second.get_by_label("Value").fill("true")
+    page.get_by_role("button", name="Review", exact=True).click()
+
+
 def check(page: Any, ns: str, src: str, dst: str, port: str) -> str:
     """On the Connectivity page: From pod, To pod, the port on TCP, Check; the verdict's text."""
     menu(page).get_by_role("link", name="Connectivity").click()
@@ -67,19 +101,7 @@ def test_the_reference_page_walked_in_the_console_alone(browser: Any, console_ur
         busybox = running_pod(page, "busybox")
 
         # Scenario 1: Create on the Network Policies page of the namespace.
-        menu(page).get_by_role("link", name="Network Policies").click()
-        heading(page, "Network Policies")
-        choose_namespace(page, ns)
-        page.get_by_role("link", name="Create", exact=True).click()
-        panel(page).wait_for()
-        panel(page).get_by_label("Name", exact=True).fill("access-nginx")
-        pick_workload(page, section(page, "Pod Selector"), "Stateless (Deployment)", "nginx", "app=nginx")
-        assert "1 pod selected" in section(page, "Pod Selector").inner_text()
-        peer = add_peer(page, add_rule(page, "Source"), "podSelector")
-        click(page, peer.get_by_role("button", name="+ Add label"))
-        peer = section(page, "Source").get_by_role("group", name="Rule 1", exact=True)
-        peer.get_by_label("Label key").fill("access")
-        peer.get_by_label("Value", exact=True).fill("true")
+        fill_access_nginx(page, ns)
         next_then_ok(page)
         page.get_by_role("status").filter(has_text="Network policy access-nginx was created.").wait_for()
         assert page.get_by_label("Namespace", exact=True).input_value() == ns
@@ -92,16 +114,7 @@ def test_the_reference_page_walked_in_the_console_alone(browser: Any, console_ur
         assert f"No ingress rule of {ns}/access-nginx allows {ns}/{busybox} on TCP/80" in text, text
 
         # busybox gets access=true by "Edit labels"; its pod is replaced by one carrying it.
-        menu(page).get_by_role("link", name="Workloads").click()
-        heading(page, "Workloads")
-        choose_namespace(page, ns)
-        page.get_by_role("link", name="Edit labels busybox", exact=True).click()
-        heading(page, "Edit labels of busybox")
-        page.get_by_role("button", name="+ Add label").click()
-        second = page.get_by_role("group", name="Label 2")
-        second.get_by_label("Label key").fill("access")
-        second.get_by_label("Value").fill("true")
-        page.get_by_role("button", name="Review", exact=True).click()
+        review_busybox_with_access(page, ns)
         page.get_by_role("button", name="Apply", exact=True).click()
         page.get_by_role("status").filter(has_text="The pod labels of workload busybox were changed").wait_for()
         relabelled = running_pod(page, "busybox", other_than=busybox)

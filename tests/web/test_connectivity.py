@@ -120,7 +120,7 @@ async def test_matrix_marks_each_pair_in_text(console: Console, ns: str) -> None
     assert columns == ["client", "other", "web"]
     cells = {
         # a cell may also be marked as not holding (a pod scheduled on a node without enforcement)
-        name: re.findall(r'<td class="(allowed|denied)[^"]*"[^>]*>(✓ allowed|✗ denied)', m.group(1))
+        name: re.findall(r'<td class="(allowed|denied)[^"]*"[^>]*><a [^>]*>(✓ allowed|✗ denied)', m.group(1))
         for name, m in row.items()
         if m
     }
