@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from app.config import Settings
@@ -12,6 +13,8 @@ from app.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata
+# pg_advisory_xact_lock's key for migrations: any constant no other lock of the console uses.
+MIGRATION_LOCK = 0x6E6574706F6C
 
 
 def _url() -> str:
@@ -21,6 +24,10 @@ def _url() -> str:
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Consoles starting together (the replicas of a Deployment) migrate one after the
+            # other: the next reads the version the first committed. Held until this commits.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -24,6 +24,9 @@ import pytest
 from app.sandbox.cluster import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
+# The tests' consoles use real databases and clusters, where a key is required (app/secret_key.py):
+# one random key for the run, inherited by every console the tests start (in-process or not).
+os.environ.setdefault("NETPOL_SECRET_KEY", uuid.uuid4().hex + uuid.uuid4().hex)
 
 
 def free_port() -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,12 +29,10 @@ def _admin(sql: str) -> None:
     asyncio.run(run())
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-        return
-    name = f"netpol_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def postgres_database(prefix: str = "netpol_test") -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     _admin(f'CREATE DATABASE "{name}"')
     host = POSTGRES_ADMIN_DSN.split("@", 1)[1].rsplit("/", 1)[0]
     user = POSTGRES_ADMIN_DSN.split("://", 1)[1].split("@", 1)[0]
@@ -41,3 +40,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"postgresql+asyncpg://{user}@{host}/{name}"
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    with postgres_database() as url:
+        yield url

@@ -17,16 +17,18 @@ from urllib.parse import quote, urlsplit
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.accounts import sessions
 from app.accounts.sessions import Auth
+from app.asgi import HttpMiddleware
 
 AUTH_SCOPE_KEY = "netpol.auth"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 PUBLIC_PATHS = frozenset({
     "/login", "/login/oidc", "/auth/callback", "/healthz", "/readyz", "/favicon.ico", "/language",
     "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
+    "/metrics",  # its own check: the metrics token, or loopback (app/web/metrics.py)
 })
 PUBLIC_PREFIXES = ("/static/",)
 # Posting the login form needs no session (there is none yet), so no token: instead a POST the
@@ -41,14 +43,8 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-class AuthMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AuthMiddleware(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope["app"].state
         settings = state.settings
         headers = Headers(scope=scope)
@@ -142,6 +138,21 @@ def _csrf_refused(headers: Headers) -> Response:
     return PlainTextResponse(message, status_code=403)
 
 
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` (already read) once, then waits on the client's own (for
+    its disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 async def _form_token(scope: Scope, receive: Receive) -> tuple[str | None, Receive]:
     """Read the ``csrf_token`` form field, then give the route a ``receive`` replaying the body."""
     chunks: list[bytes] = []
@@ -153,15 +164,7 @@ async def _form_token(scope: Scope, receive: Receive) -> tuple[str | None, Recei
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)
-
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
+    replay = replaying(body, receive)
 
     async def parse_receive() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}

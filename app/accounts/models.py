@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -112,3 +112,19 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), index=True)  # "user:NAME" or "ip:ADDRESS"
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The client address of the attempt (migration 0006): an account's failures count at most
+    # ``login_max_failures`` per address, so one address cannot keep an account locked.
+    address: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class LoginAddress(Base):
+    """Where an account last signed in successfully (``app.accounts.throttle``: the short lock
+    on an account under attack does not keep its owner out of the addresses they use)."""
+
+    __tablename__ = "login_addresses"
+    __table_args__ = (UniqueConstraint("username", "address", name="uq_login_addresses_username_address"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(200))  # lower case, as throttling counts it
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,6 +25,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from app import metrics
 from app.config import Settings
 from app.errors import Forbidden, Unauthorized, Unavailable
 
@@ -136,6 +137,7 @@ class OidcClient:
         ])
         return url, flow
 
+    @metrics.login("oidc")
     async def finish(self, redirect_uri: str, params: dict[str, str], flow: dict[str, str]) -> Identity:
         """Check the callback, redeem the code, verify the ID token; the signed-in identity."""
         if params.get("state") != flow.get("state"):

@@ -20,9 +20,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import metrics
+from app.accounts import passwords
 from app.accounts.models import ROLES, LoginSession, User, utcnow
 from app.config import Settings
 from app.errors import AlreadyExists, FieldError, Forbidden, Invalid, NotFound
+from app.policies.words import Words
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,6 @@ _hasher = PasswordHasher()
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
 TEAM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-MIN_PASSWORD_LENGTH = 8
 
 BOOTSTRAP_ADMIN = "admin"
 BOOTSTRAP_TEAM = "platform"
@@ -40,6 +42,10 @@ BOOTSTRAP_TEAM = "platform"
 def _dummy_hash() -> str:
     """Verified against when there is no hash, so a miss costs as much time as a wrong password."""
     return _hasher.hash("not a password of anyone")
+
+
+class InvalidAdminPassword(ValueError):
+    """``NETPOL_ADMIN_PASSWORD`` does not meet the password policy: the console does not start."""
 
 
 def hash_password(password: str) -> str:
@@ -76,14 +82,6 @@ def normalize_roles(roles: Iterable[str]) -> frozenset[str]:
     if not result:
         raise Invalid("a user needs at least one role", [FieldError("roles", "FieldValueRequired")])
     return result
-
-
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
-            [FieldError("password", "FieldValueInvalid", f"at least {MIN_PASSWORD_LENGTH} characters")],
-        )
 
 
 def require_role(user: User | None, role: str) -> None:
@@ -138,7 +136,7 @@ async def create_user(
         raise Invalid(f'user "{username}" is invalid: ' + ", ".join(str(c) for c in causes), causes)
     role_set = normalize_roles(roles)
     if password is not None:
-        _check_password(password)
+        passwords.check(password)
     if await find_user(db, username) is not None:
         raise AlreadyExists(f'user "{username}" already exists')
     user = User(
@@ -155,10 +153,38 @@ async def create_user(
 
 
 async def set_password(db: AsyncSession, username: str, password: str) -> User:
-    _check_password(password)
+    """An admin's reset (or the CLI's): the new password, and every session of the user ends."""
+    passwords.check(password)
     user = await get_user(db, username)
     user.password_hash = await _hash(password)
     await _end_sessions(db, user)
+    await db.flush()
+    return user
+
+
+async def change_own_password(
+    db: AsyncSession, user: User, current: str, new: str, repeat: str, *, keep: LoginSession | None = None,
+) -> User:
+    """A user changing their own password: the current one must match, the new one meet the
+    policy and be typed twice alike. Every other session of the user ends (``keep``: the one
+    making the change). Raises ``Invalid`` at the field concerned; the caller audits."""
+    causes: list[FieldError] = []
+    if not current:
+        causes.append(FieldError("current", "FieldValueRequired"))
+    elif not await asyncio.to_thread(verify_password, user.password_hash, current):
+        causes.append(FieldError("current", "FieldValueInvalid", Words("not your current password")))
+    why = passwords.problem(new)
+    if why:
+        causes.append(FieldError("password", "FieldValueInvalid", why))
+    elif new != repeat:
+        causes.append(FieldError("repeat", "FieldValueInvalid", Words("not the same as the new password")))
+    elif new == current:
+        causes.append(FieldError("password", "FieldValueInvalid",
+                                 Words("the same as the current password; choose a new one")))
+    if causes:
+        raise Invalid(Words("the password was not changed"), causes)
+    user.password_hash = await _hash(new)
+    await _end_sessions(db, user, keep=keep)
     await db.flush()
     return user
 
@@ -198,11 +224,13 @@ async def enable_user(db: AsyncSession, username: str) -> User:
     return user
 
 
-async def _end_sessions(db: AsyncSession, user: User) -> None:
+async def _end_sessions(db: AsyncSession, user: User, *, keep: LoginSession | None = None) -> None:
     for row in (await db.execute(select(LoginSession).where(LoginSession.user_id == user.id))).scalars():
-        await db.delete(row)
+        if keep is None or row.id_hash != keep.id_hash:
+            await db.delete(row)
 
 
+@metrics.login("password")
 async def check_credentials(db: AsyncSession, username: str, password: str) -> User | None:
     """The enabled user with this username and password, else None (same cost either way).
 
@@ -225,13 +253,17 @@ async def ensure_bootstrap_admin(
 ) -> str | None:
     """On a database without users, create ``admin`` (admin and approver, team ``platform``).
 
-    The password is ``settings.admin_password``, or a generated one, logged once at WARNING and
+    The password is ``settings.admin_password`` (``InvalidAdminPassword``, and the console
+    does not start, when it does not meet the policy), or a generated one, logged once at WARNING and
     returned. Returns None when users existed already (or another process created them first).
     Commits.
     """
     async with sessions() as db:
         if await count_users(db) > 0:
             return None
+        why = passwords.problem(settings.admin_password) if settings.admin_password else ""
+        if why:
+            raise InvalidAdminPassword(f"NETPOL_ADMIN_PASSWORD is refused: {why}")
         password = settings.admin_password or generate_password()
         try:
             await create_user(db, BOOTSTRAP_ADMIN, team=BOOTSTRAP_TEAM, roles=["admin", "approver"],

@@ -26,7 +26,9 @@ async def list_entries(
     name: TextQuery = "",
     kind: TextQuery = "",
     action: TextQuery = "",
-    outcome: Annotated[Literal["success", "failure"] | None, Query()] = None,
+    outcome: Annotated[
+        Literal["success", "failure", "pending", "unknown", "applied", "not_applied"] | None, Query()
+    ] = None,
     via: Annotated[Literal["console", "api", "cli"] | None, Query()] = None,
     limit: LimitQuery = None,
     continue_: ContinueQuery = None,
@@ -45,22 +47,5 @@ async def list_entries(
         page = await service.query(
             db, filters, limit=limit or service.DEFAULT_LIMIT, continue_token=continue_ or None
         )
-    items = [
-        AuditEntryOut(
-            id=e.id,
-            at=e.at.isoformat(),
-            actor=e.actor,
-            via=e.via,
-            cluster=e.cluster,
-            namespace=e.namespace,
-            kind=e.kind,
-            name=e.name,
-            action=e.action,
-            outcome=e.outcome,
-            message=e.message,
-            before=e.before_yaml,
-            after=e.after_yaml,
-        )
-        for e in page.entries
-    ]
+    items = [AuditEntryOut(**service.entry_dict(e)) for e in page.entries]
     return AuditList(items=items, metadata=ListMeta(continue_=page.continue_token))

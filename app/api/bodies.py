@@ -21,15 +21,122 @@ from app.policies.validation import QUALIFIED_KIND
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
-# The OpenAPI description of a policy body (the handlers read the raw body themselves, so that
-# YAML and the form model are accepted too).
+# ----- the OpenAPI description of a policy body -----
+# The handlers read the raw body themselves (so that YAML and the form model are accepted too), so
+# the schema is written here: upstream's networking.k8s.io/v1 NetworkPolicy (fields it does not
+# name are kept, as the API server's objects keep them), or the form model, PolicyForm's own schema.
+
+_STRINGS: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "string"}}
+_SELECTOR: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "matchLabels": _STRINGS,
+        "matchExpressions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["key", "operator"],
+                "properties": {
+                    "key": {"type": "string"},
+                    "operator": {"type": "string", "enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
+                    "values": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+_PEERS: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "podSelector": _SELECTOR,
+            "namespaceSelector": _SELECTOR,
+            "ipBlock": {
+                "type": "object",
+                "required": ["cidr"],
+                "properties": {"cidr": {"type": "string"}, "except": {"type": "array", "items": {"type": "string"}}},
+            },
+        },
+    },
+}
+_PORTS: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "protocol": {"type": "string", "enum": ["TCP", "UDP", "SCTP"]},
+            "port": {"anyOf": [{"type": "integer"}, {"type": "string"}], "description": "a number or a name"},
+            "endPort": {"type": "integer"},
+        },
+    },
+}
+
+
+def _rule(peers: str) -> dict[str, Any]:
+    return {"type": "object", "properties": {peers: _PEERS, "ports": _PORTS}}
+
+
+NETWORK_POLICY_SCHEMA: dict[str, Any] = {
+    "title": "NetworkPolicy",
+    "type": "object",
+    "required": ["metadata", "spec"],
+    "properties": {
+        "apiVersion": {"type": "string", "enum": ["networking.k8s.io/v1"]},
+        "kind": {"type": "string", "enum": ["NetworkPolicy"]},
+        "metadata": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "generateName": {"type": "string"},
+                "namespace": {"type": "string"},
+                "labels": _STRINGS,
+                "annotations": _STRINGS,
+                "resourceVersion": {"type": "string"},
+            },
+        },
+        "spec": {
+            "type": "object",
+            "properties": {
+                "podSelector": _SELECTOR,
+                "policyTypes": {"type": "array", "items": {"type": "string", "enum": ["Ingress", "Egress"]}},
+                "ingress": {"type": "array", "items": _rule("from")},
+                "egress": {"type": "array", "items": _rule("to")},
+            },
+        },
+    },
+}
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """``schema`` with its ``$ref``s to ``$defs`` replaced by what they name (the form model has no
+    cycles), so that it stands alone in the OpenAPI document."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inline(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema
+
+
+_FORM = PolicyForm.model_json_schema()
+FORM_BODY_SCHEMA: dict[str, Any] = {
+    "title": "PolicyFormBody",
+    "type": "object",
+    "required": ["form"],
+    "additionalProperties": False,
+    "properties": {"form": _inline(_FORM, _FORM.get("$defs", {}))},
+}
+POLICY_SCHEMA: dict[str, Any] = {"anyOf": [NETWORK_POLICY_SCHEMA, FORM_BODY_SCHEMA]}
+
 POLICY_BODY_DOC: dict[str, Any] = {
     "required": True,
     "description": "A NetworkPolicy object (JSON, or YAML with `Content-Type: application/yaml`), or "
     'the form model as `{"form": {...}}`.',
     "content": {
         "application/json": {
-            "schema": {"type": "object", "additionalProperties": True},
+            "schema": POLICY_SCHEMA,
             "examples": {
                 "object": {
                     "value": {
@@ -52,6 +159,32 @@ POLICY_BODY_DOC: dict[str, Any] = {
         "application/yaml": {"schema": {"type": "string"}},
     },
 }
+# Validation takes several: one as above, a JSON array of objects, or a List (`items`).
+POLICIES_BODY_DOC: dict[str, Any] = {
+    **POLICY_BODY_DOC,
+    "content": {
+        "application/json": {
+            **POLICY_BODY_DOC["content"]["application/json"],
+            "schema": {
+                "anyOf": [
+                    NETWORK_POLICY_SCHEMA,
+                    FORM_BODY_SCHEMA,
+                    {"type": "array", "items": NETWORK_POLICY_SCHEMA},
+                    {
+                        "type": "object",
+                        "required": ["items"],
+                        "properties": {
+                            "apiVersion": {"type": "string"},
+                            "kind": {"type": "string", "enum": ["List"]},
+                            "items": {"type": "array", "items": NETWORK_POLICY_SCHEMA},
+                        },
+                    },
+                ]
+            },
+        },
+        "application/yaml": {"schema": {"type": "string"}},
+    },
+}
 
 
 def is_yaml(request: Request) -> bool:
@@ -68,8 +201,11 @@ async def read_documents(request: Request, *, many: bool = False) -> list[Any]:
     except UnicodeDecodeError:
         raise BadRequest("the body is not UTF-8 text") from None
     try:
-        docs = parse_policy_text(text, syntax="yaml" if is_yaml(request) else "json")
+        # the size was bounded as the body streamed in (app.limits: NETPOL_MAX_YAML_BYTES, ..._JSON_BYTES)
+        docs = parse_policy_text(text, syntax="yaml" if is_yaml(request) else "json", max_bytes=None)
     except TextError as exc:
+        if exc.reason == "text":
+            raise Invalid(f"The body {exc}.", [FieldError(exc.field, "FieldValueInvalid", exc.problem)]) from None
         raise BadRequest(f"the body {exc}") from None
     if not docs:
         raise BadRequest("the body holds no document")

@@ -184,6 +184,7 @@ _DESCRIPTIONS = {
     404: "No such cluster, namespace, object or route.",
     405: "The path does not take this method.",
     409: "Conflict: a stale resourceVersion, an object that already exists, a decided application.",
+    413: "The request body is larger than the console takes (per kind: form, YAML, JSON).",
     422: "The object is invalid; `errors` name each field by its Kubernetes path.",
     429: "Too many requests for this caller; retry after `Retry-After` seconds.",
     503: "The cluster's API server (or the sign-on provider) cannot be reached.",

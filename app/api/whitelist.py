@@ -1,4 +1,7 @@
-"""The Quota Center over the API: applications, and approvers' decisions."""
+"""The Quota Center over the API: applications (with the namespaces they cover), and approvers'
+decisions, under the same rules as the page (``app.whitelist.service``): an approver of another
+team decides, an application naming a system namespace is approved by an admin; a refusal is a
+403 problem+json saying why."""
 
 from __future__ import annotations
 
@@ -75,6 +78,7 @@ async def submit(request: Request, body: ApplicationIn, caller: WriterDep) -> Ap
             body.reason,
             via="api",
             clusters=request.app.state.clusters.names(),
+            namespaces=body.namespaces,
         )
         await db.commit()
         return _out(app, [])

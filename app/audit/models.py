@@ -1,4 +1,10 @@
-"""The audit log's one table. Actors are usernames (strings), so entries outlive users."""
+"""The audit log's one table. Actors are usernames (strings), so entries outlive users.
+
+A cluster write is recorded before it is sent (``pending``) and completed when the API server
+answers (``success`` or ``failure``) or does not (``unknown``: a timeout, a reset connection). A
+``pending`` or ``unknown`` entry is settled later against the cluster (``applied`` or
+``not_applied``, see ``app.audit.reconcile``).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.accounts.models import UTCDateTime, utcnow
 from app.db import Base
+from app.policies.words import N_
 
 VIAS = ("console", "api", "cli")
-OUTCOMES = ("success", "failure")
+PENDING, SUCCESS, FAILURE, UNKNOWN, APPLIED, NOT_APPLIED = (
+    "pending", "success", "failure", "unknown", "applied", "not_applied")  # fmt: skip
+OUTCOMES = (SUCCESS, FAILURE, PENDING, UNKNOWN, APPLIED, NOT_APPLIED)
+# Not settled yet: the console that sent the write did not learn what became of it.
+UNSETTLED = (PENDING, UNKNOWN)
+# Each outcome in words, for the pages (translated) and the API (``outcome_text``).
+OUTCOME_WORDS = {
+    SUCCESS: N_("success"),
+    FAILURE: N_("failure"),
+    PENDING: N_("pending: sent to the cluster, no answer yet"),
+    UNKNOWN: N_("unknown: the cluster did not answer"),
+    APPLIED: N_("applied (found on the cluster later)"),
+    NOT_APPLIED: N_("not applied (not found on the cluster later)"),
+}
 
 
 class AuditEntry(Base):
@@ -20,13 +40,16 @@ class AuditEntry(Base):
     ``action`` is e.g. ``create``, ``update``, ``delete``, ``restore``, ``application.submit``,
     ``application.approve``, ``user.create``, ``token.create``. ``kind`` names the object's kind
     (``NetworkPolicy``, ``WhitelistApplication``, ``User``, ``APIToken``); ``cluster`` and
-    ``namespace`` are empty for objects outside a cluster.
+    ``namespace`` are empty for objects outside a cluster. ``at`` is when the change was asked
+    for; ``completed_at`` when its outcome became known (None while pending). ``request_id`` is
+    the HTTP request's id (``X-Request-ID``; None from the CLI).
     """
 
     __tablename__ = "audit_entries"
     __table_args__ = (
         Index("ix_audit_entries_object", "cluster", "namespace", "name"),
         Index("ix_audit_entries_at", "at"),
+        Index("ix_audit_entries_outcome", "outcome"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -42,3 +65,5 @@ class AuditEntry(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     before_yaml: Mapped[str | None] = mapped_column(Text, default=None)
     after_yaml: Mapped[str | None] = mapped_column(Text, default=None)
+    request_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

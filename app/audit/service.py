@@ -1,24 +1,45 @@
 """Recording and reading the audit log; the diff between an entry's before and after.
 
 ``record`` adds an entry to the caller's session and flushes: it commits or rolls back with the
-change it describes, so the log never claims a write that did not happen. A refused or failed
-write is recorded with ``record_detached``, in a transaction of its own, because the caller's
-transaction is about to be rolled back.
+change it describes (a change to the console's own database), so the log never claims a write that
+did not happen. A refused or failed write is recorded with ``record_detached``, in a transaction of
+its own, because the caller's transaction is about to be rolled back.
+
+A cluster write cannot share a transaction with its entry, so every one goes through
+``audited_write``: the intent is committed first (``pending``, with the object before and the
+intended after), then the write is sent, then the entry is completed: ``success`` with the object
+as the API server returned it, ``failure`` with the server's refusal, or ``unknown`` when no answer
+came (the server unreachable, a timeout, a reset connection, a 5xx). A console killed in between
+leaves the ``pending`` entry; ``app.audit.reconcile`` settles it against the cluster later. Dry runs
+are not writes and are not audited. Every entry keeps the request's id (``app.requestid``).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, func, literal, select
+from sqlalchemy import BigInteger, Select, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit.models import OUTCOMES, VIAS, AuditEntry
-from app.errors import BadRequest, NotFound
+from app import requestid
+from app.accounts.models import utcnow
+from app.audit.models import (
+    FAILURE,
+    OUTCOME_WORDS,
+    OUTCOMES,
+    PENDING,
+    SUCCESS,
+    UNKNOWN,
+    VIAS,
+    AuditEntry,
+)
+from app.cluster.client import WriteResult
+from app.cluster.errors import TooManyRequests
+from app.errors import BadRequest, DomainError, NotFound, Unavailable
 from app.policies.model import dump_yaml
 
 DEFAULT_LIMIT = 50
@@ -45,10 +66,13 @@ def _entry(
         raise ValueError(f"via must be one of {VIAS}, not {via!r}")
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+    request = requestid.current()
     return AuditEntry(
         actor=actor, via=via, cluster=cluster or "", namespace=namespace or "", kind=kind or "",
         name=name or "", action=action, outcome=outcome, message=message or "",
         before_yaml=to_yaml(before), after_yaml=to_yaml(after),
+        request_id=request[:128] if request else None,
+        completed_at=None if outcome == PENDING else utcnow(),
     )
 
 
@@ -99,6 +123,95 @@ async def record_detached(
                              before, after, message)
         await session.commit()
     return entry
+
+
+@dataclass(frozen=True)
+class Change:
+    """A cluster write about to be sent: who, through which door, where, what; the object before
+    (None for a create) and the intended after (None for a delete)."""
+
+    actor: str
+    via: str
+    cluster: str
+    namespace: str
+    kind: str
+    name: str
+    action: str
+    before: Mapping[str, Any] | None
+    intended: Mapping[str, Any] | None
+
+
+def unanswered(exc: DomainError) -> bool:
+    """Whether ``exc`` leaves a write's fate unknown: no answer came, or a server error that may
+    follow the write (not a throttle: a 429 is a refusal before any work)."""
+    return isinstance(exc, Unavailable) and not isinstance(exc, TooManyRequests)
+
+
+async def audited_write(
+    sessions: async_sessionmaker[AsyncSession],
+    change: Change,
+    call: Callable[[], Awaitable[WriteResult]],
+    *,
+    shown: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
+    withdrawn: Callable[[DomainError], bool] | None = None,
+) -> WriteResult:
+    """Run the real (not dry-run) cluster write ``call()`` with its audit entry: the intent is
+    committed before the call, the outcome after (see the module's docstring).
+
+    The entry's after becomes the object the server returned (``shown(obj)``: the part of it the
+    log keeps, e.g. the model's form of a policy; a delete keeps None). ``withdrawn(exc)``: a
+    refusal that is not recorded at all, because the caller tries the write again (that attempt
+    is recorded). Anything but a domain error (a bug, not the server's answer) leaves ``unknown``.
+    """
+    intent = _entry(change.actor, change.via, change.cluster, change.namespace, change.kind, change.name,
+                    change.action, PENDING, change.before, change.intended, "")  # fmt: skip
+    async with sessions() as session:
+        session.add(intent)
+        await session.commit()
+        entry_id = intent.id
+    try:
+        result = await call()
+    except DomainError as exc:
+        if withdrawn is not None and withdrawn(exc):
+            async with sessions() as session:
+                await session.execute(delete(AuditEntry).where(AuditEntry.id == entry_id))
+                await session.commit()
+        else:
+            await complete(sessions, entry_id, UNKNOWN if unanswered(exc) else FAILURE, exc.message)
+        raise
+    except Exception as exc:
+        await complete(sessions, entry_id, UNKNOWN, f"{exc.__class__.__name__}: {exc}")
+        raise
+    after = None if change.intended is None else (shown(result.object) if shown else result.object)
+    await complete(sessions, entry_id, SUCCESS, "", after=after, with_after=True)
+    return result
+
+
+async def complete(
+    sessions: async_sessionmaker[AsyncSession],
+    entry_id: int,
+    outcome: str,
+    message: str,
+    *,
+    after: Mapping[str, Any] | None = None,
+    with_after: bool = False,
+    only_from: tuple[str, ...] = (),
+) -> bool:
+    """Give entry ``entry_id`` its outcome (and, ``with_after``, its after), in a transaction of
+    its own; ``only_from``: only while its outcome is one of these (a conditional UPDATE, so two
+    consoles settling one entry do not both). Whether the entry was changed."""
+    if outcome not in OUTCOMES or outcome == PENDING:
+        raise ValueError(f"an entry is completed with an outcome of {OUTCOMES} but pending, not {outcome!r}")
+    values: dict[str, Any] = {"outcome": outcome, "message": message, "completed_at": utcnow()}
+    if with_after:
+        values["after_yaml"] = to_yaml(after)
+    stmt = update(AuditEntry).where(AuditEntry.id == entry_id).values(**values)
+    if only_from:
+        stmt = stmt.where(AuditEntry.outcome.in_(only_from))
+    async with sessions() as session:
+        changed = (await session.execute(stmt)).rowcount  # type: ignore[attr-defined]
+        await session.commit()
+    return bool(changed)
 
 
 @dataclass(frozen=True)
@@ -211,12 +324,19 @@ def entry_dict(entry: AuditEntry, *, with_diff: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": entry.id, "at": entry.at.isoformat(), "actor": entry.actor, "via": entry.via,
         "cluster": entry.cluster, "namespace": entry.namespace, "kind": entry.kind, "name": entry.name,
-        "action": entry.action, "outcome": entry.outcome, "message": entry.message,
-        "before": entry.before_yaml, "after": entry.after_yaml,
+        "action": entry.action, "outcome": entry.outcome, "outcome_text": outcome_text(entry.outcome),
+        "message": entry.message, "before": entry.before_yaml, "after": entry.after_yaml,
+        "request_id": entry.request_id,
+        "completed_at": entry.completed_at.isoformat() if entry.completed_at else None,
     }
     if with_diff:
         data["diff"] = entry_diff(entry)
     return data
+
+
+def outcome_text(outcome: str) -> str:
+    """The outcome in English words (the pages translate them)."""
+    return OUTCOME_WORDS.get(outcome, outcome)
 
 
 def unified_diff(before: str | None, after: str | None, *, label: str = "") -> str:

@@ -14,6 +14,16 @@ from typing import Any
 from app.cli.users import _fail, _run
 
 
+def token_id(text: str) -> int:
+    """A row id as the database holds it (argparse says "invalid token_id value" otherwise)."""
+    from app.limits import MAX_ROW_ID
+
+    number = int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else 0
+    if not 1 <= number <= MAX_ROW_ID:
+        raise ValueError(text)
+    return number
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -40,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     lst.set_defaults(func=_list)
 
     revoke = tsub.add_parser("revoke", parents=[common], help="revoke a token by its id")
-    revoke.add_argument("id", type=int)
+    revoke.add_argument("id", type=token_id)
     revoke.set_defaults(func=_revoke)
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from kubernetes_asyncio.client import ApiClient
 
+from app import metrics
 from app.cluster.errors import Expired, from_status, translated
 from app.cluster.resources import Resource, resource
 from app.errors import FieldError, Invalid, Unavailable
@@ -226,17 +227,18 @@ class Cluster:
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[dict[str, Any], list[str]]:
-        resp = await self._open(method, path, query=query, body=body, headers=headers)
-        with translated(self._what):
+        with metrics.kubernetes_call(self.name, method, path):
+            resp = await self._open(method, path, query=query, body=body, headers=headers)
+            with translated(self._what):
+                try:
+                    data = await resp.read()
+                    warnings = parse_warnings(resp.headers.getall("Warning", []))
+                finally:
+                    resp.release()
             try:
-                data = await resp.read()
-                warnings = parse_warnings(resp.headers.getall("Warning", []))
-            finally:
-                resp.release()
-        try:
-            decoded = json.loads(data) if data else {}
-        except ValueError as exc:
-            raise Unavailable(f"{self._what}: the API server sent a body that is not JSON") from exc
+                decoded = json.loads(data) if data else {}
+            except ValueError as exc:
+                raise Unavailable(f"{self._what}: the API server sent a body that is not JSON") from exc
         return (decoded if isinstance(decoded, dict) else {}), warnings
 
     # -- generic verbs -----------------------------------------------------------------------
@@ -397,29 +399,31 @@ class Cluster:
         if field_selector:
             query.append(("fieldSelector", field_selector))
         read_timeout = timeout_seconds + 30.0
-        resp = await self._open("GET", res.path(namespace), query=query, timeout=(5.0, read_timeout))
-        try:
-            while True:
-                with translated(self._what):
-                    line = await resp.content.readline()
-                if not line:
-                    return
-                if not line.strip():
-                    continue
-                try:
-                    event = json.loads(line)
-                except ValueError as exc:
-                    raise Unavailable(f"{self._what}: malformed watch event") from exc
-                etype = str(event.get("type") or "")
-                obj = event.get("object") or {}
-                if etype == "ERROR":
-                    code = int(obj.get("code") or 500)
-                    raise from_status(code, json.dumps(obj), what=self._what)
-                obj.setdefault("apiVersion", res.api_version)
-                obj.setdefault("kind", res.kind)
-                yield WatchEvent(etype, obj)
-        finally:
-            resp.close()
+        with metrics.kubernetes_watch(self.name, res.plural):
+            resp = await self._open("GET", res.path(namespace), query=query, timeout=(5.0, read_timeout))
+            try:
+                while True:
+                    with translated(self._what):
+                        line = await resp.content.readline()
+                    if not line:
+                        return
+                    if not line.strip():
+                        continue
+                    try:
+                        event = json.loads(line)
+                    except ValueError as exc:
+                        raise Unavailable(f"{self._what}: malformed watch event") from exc
+                    etype = str(event.get("type") or "")
+                    obj = event.get("object") or {}
+                    if etype == "ERROR":
+                        code = int(obj.get("code") or 500)
+                        raise from_status(code, json.dumps(obj), what=self._what)
+                    obj.setdefault("apiVersion", res.api_version)
+                    obj.setdefault("kind", res.kind)
+                    metrics.watch_event(self.name, res.plural, etype)
+                    yield WatchEvent(etype, obj)
+            finally:
+                resp.close()
 
     # -- the console's calls -----------------------------------------------------------------
 

@@ -12,7 +12,8 @@
   path, never silently dropped; our warnings and the server's are given each once;
 * with ``NETPOL_IMPERSONATE`` the cluster calls are made as the person (``Writer.as_user``, see
   ``app/editing/authority.py``), so the cluster's RBAC decides too and its audit log names them;
-* every real write (not dry runs) lands in the audit log with its outcome and before/after;
+* every real write (not dry runs) lands in the audit log, its intent before it is sent and its
+  outcome after (``app.audit.service.audited_write``), with before/after;
 * a policy whose deletion has begun (``deletionTimestamp``, waiting for finalizers) is not
   edited or deleted again: ``app.errors.BeingDeleted`` says so with its finalizers. A create into
   a Terminating namespace is left to the API server, whose refusal is passed on in its words.
@@ -25,9 +26,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit.service import record_detached
+from app.audit.service import Change, audited_write
 from app.cluster.client import Cluster, Impersonation
-from app.errors import BeingDeleted, DomainError, FieldError, Forbidden, Invalid
+from app.errors import BeingDeleted, FieldError, Forbidden, Invalid
 from app.policies.lifecycle import deletion
 from app.policies.model import NetworkPolicy, dump_yaml
 from app.policies.validation import (
@@ -85,19 +86,20 @@ def check(policy: NetworkPolicy, old: NetworkPolicy | None = None) -> list[str]:
     return result.warnings
 
 
-async def authorize(cluster: Cluster, writer: Writer) -> None:
-    """The operator role, then the whitelist gate for this cluster and the writer's team."""
+async def authorize(cluster: Cluster, writer: Writer, namespace: str = "") -> None:
+    """The operator role, then the whitelist gate for this cluster, the writer's team and the
+    namespace written to (none: the cluster only)."""
     if not writer.user.has_role("operator"):
         raise Forbidden(Words("User {user} may not change network policies: the operator role is required",
                               user=writer.name))
     async with writer.sessions() as session:
-        await require_write(session, cluster.name, writer.user, writer.via)
+        await require_write(session, cluster.name, writer.user, writer.via, namespace)
 
 
-async def refusal(cluster: Cluster, writer: Writer) -> Forbidden | None:
+async def refusal(cluster: Cluster, writer: Writer, namespace: str = "") -> Forbidden | None:
     """Why ``writer`` may not write here (the error ``write`` would raise), or None."""
     try:
-        await authorize(cluster, writer)
+        await authorize(cluster, writer, namespace)
     except Forbidden as exc:
         return exc
     return None
@@ -122,7 +124,7 @@ async def write(
     """Create (``update=False``) or replace a policy; with ``dry_run`` nothing is stored.
 
     An update must carry ``metadata.resourceVersion``: the version the edit started from."""
-    await authorize(cluster, writer)
+    await authorize(cluster, writer, policy.namespace)
     old = None
     if update:
         if not policy.metadata.resource_version:
@@ -142,63 +144,37 @@ async def write(
     ours = check(policy, old)
     action = action or ("update" if update else "create")
     before = old.to_dict() if old is not None else None
-    try:
-        if update:
-            result = await cluster.replace_network_policy(policy, dry_run=dry_run, as_user=writer.as_user)
-        else:
-            result = await cluster.create_network_policy(policy, dry_run=dry_run, as_user=writer.as_user)
-    except DomainError as exc:
-        if not dry_run:
-            await _audit(writer, cluster, policy, action, "failure", before, policy.to_dict(), exc.message)
-        raise
-    warnings = merge_warnings(result.warnings, ours)
-    outcome = Outcome(result.policy, warnings, dry_run)
-    if not dry_run:
-        await _audit(writer, cluster, policy, action, "success", before, outcome.policy.to_dict())
-    return outcome
+    send = cluster.replace_network_policy if update else cluster.create_network_policy
+    if dry_run:
+        result = await send(policy, dry_run=True, as_user=writer.as_user)
+    else:
+        change = _change(writer, cluster, policy, action, before, policy.to_dict())
+        result = await audited_write(writer.sessions, change, lambda: send(policy, as_user=writer.as_user),
+                                     shown=lambda obj: NetworkPolicy.from_dict(obj).to_dict())  # fmt: skip
+    return Outcome(result.policy, merge_warnings(result.warnings, ours), dry_run)
 
 
 async def delete(
     cluster: Cluster, namespace: str, name: str, *, writer: Writer, resource_version: str | None = None
 ) -> None:
-    await authorize(cluster, writer)
+    await authorize(cluster, writer, namespace)
     refused = being_deleted(cluster, namespace, name)
     if refused is not None:
         raise refused
     old = cluster.cache.network_policy(namespace, name)
     before = old.to_dict() if old is not None else None
     target = old or NetworkPolicy.from_dict({"metadata": {"name": name, "namespace": namespace}})
-    try:
-        await cluster.delete_network_policy(
-            namespace, name, resource_version=resource_version, as_user=writer.as_user
-        )
-    except DomainError as exc:
-        await _audit(writer, cluster, target, "delete", "failure", before, None, exc.message)
-        raise
-    await _audit(writer, cluster, target, "delete", "success", before, None)
+    await audited_write(writer.sessions, _change(writer, cluster, target, "delete", before, None),
+                        lambda: cluster.delete_network_policy(namespace, name, resource_version=resource_version,
+                                                              as_user=writer.as_user))  # fmt: skip
 
 
-async def _audit(
+def _change(
     writer: Writer,
     cluster: Cluster,
     policy: NetworkPolicy,
     action: str,
-    outcome: str,
     before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    message: str = "",
-) -> None:
-    await record_detached(
-        writer.sessions,
-        writer.name,
-        writer.via,
-        cluster.name,
-        policy.namespace,
-        KIND,
-        policy.name,
-        action,
-        outcome,
-        before,
-        after,
-        message,
-    )
+    intended: dict[str, Any] | None,
+) -> Change:
+    return Change(writer.name, writer.via, cluster.name, policy.namespace, KIND, policy.name, action, before, intended)

@@ -41,6 +41,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from app.errors import FieldError
+from app.policies.text import TextError, parse_index, parse_json
 
 if TYPE_CHECKING:
     from app.policies.form import PolicyForm, SelectorForm
@@ -60,7 +61,9 @@ def tokens(name: str) -> Path:
         if word is not None:
             out.append(word)
         elif index is not None:
-            out.append(int(index))
+            # an index too long to be a row's (5,000 digits) stays a key no list reads
+            number = parse_index(index)
+            out.append(f"[{index}]" if number is None else number)
         elif key is not None:
             out.append(f"[{key}]")
     return tuple(out)
@@ -184,8 +187,8 @@ class _Items:
             return default
         text = self.get(path)
         try:
-            value = json.loads(text) if text.strip() else default
-        except ValueError as exc:
+            value = parse_json(text) if text.strip() else default
+        except TextError as exc:
             self.errors.append(FieldError(_name(path), "FieldValueInvalid", f"not JSON: {exc}", text))
             return default
         if value is None:

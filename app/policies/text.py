@@ -10,7 +10,11 @@ offline CLI, so that each refuses the same things in the same way:
   go-yaml refuses excessive aliasing too;
 - a field given twice in one mapping, named by its path (``duplicate field "spec.podSelector"``)
   as the API server's strict decoding names it: dropping either value silently would store
-  something other than what was written.
+  something other than what was written;
+- text no database column or API server can hold: a NUL character or a lone UTF-16 surrogate
+  (``"\\ud800"`` in JSON or YAML) in any key or value (``bad_text``, also used for form fields);
+- integers beyond int64 (Python's ``int()`` refuses more than 4,300 digits) are read as their
+  text, as ``parse_port`` reads them, for validation to refuse at their field.
 
 Each refusal is a ``TextError`` whose text is a predicate for the caller's subject:
 ``f"The YAML {exc}"``, ``f"the body {exc}"``.
@@ -26,17 +30,27 @@ import yaml
 
 MAX_DEPTH = 100  # a NetworkPolicy nests about 8 deep, a Pod in a List about 15
 MAX_BYTES = 1 << 20
+MAX_INDEX_DIGITS = 9
 
 Syntax = Literal["yaml", "json", "auto"]
 
 
 class TextError(ValueError):
-    """Text that is not a document: ``reason`` is "size", "depth" or "syntax" (malformed, an
-    alias, a duplicate field); ``line`` and ``column`` (1-based) where known."""
+    """Text that is not a document: ``reason`` is "size", "depth", "syntax" (malformed, an
+    alias, a duplicate field) or "text" (a NUL or a lone surrogate at ``field``); ``line`` and
+    ``column`` (1-based) where known."""
 
-    def __init__(self, reason: str, problem: str, line: int | None = None, column: int | None = None) -> None:
-        self.reason, self.problem, self.line, self.column = reason, problem, line, column
+    def __init__(
+        self, reason: str, problem: str, line: int | None = None, column: int | None = None, field: str = ""
+    ) -> None:
+        problem, field = _shown(problem), _shown(field)  # a message must itself be text
+        self.reason, self.problem, self.line, self.column, self.field = reason, problem, line, column, field
         super().__init__(problem)
+
+
+def _shown(text: str) -> str:
+    """``text`` with NUL and lone surrogates written as escapes, so that it can be said."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def parse_policy_text(text: str, *, syntax: Syntax = "yaml", max_bytes: int | None = MAX_BYTES) -> list[Any]:
@@ -46,16 +60,70 @@ def parse_policy_text(text: str, *, syntax: Syntax = "yaml", max_bytes: int | No
     ``auto`` reads JSON when the text opens with ``{`` or ``[`` and parses as JSON, YAML otherwise.
     ``max_bytes`` None means no size limit (files a person chose to read)."""
     if max_bytes is not None and (len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes):
-        raise TextError("size", f"is too large (at most {_size(max_bytes)})")
+        raise TextError("size", f"is too large (at most {size_text(max_bytes)})")
     if syntax == "json":
-        return _json_documents(text)
+        return _checked(_json_documents(text))
     if syntax == "auto" and text.lstrip().startswith(("{", "[")):
         try:
-            return _json_documents(text)
+            return _checked(_json_documents(text))
         except TextError as exc:
             if exc.reason != "syntax":
                 raise
-    return _yaml_documents(text)
+    return _checked(_yaml_documents(text))
+
+
+def parse_json(text: str) -> Any:
+    """One JSON value, refused as ``parse_policy_text`` refuses (depth, duplicate fields, a NUL or a
+    lone surrogate), with no size limit of its own; None for ``null`` or empty text."""
+    docs = parse_policy_text(text, syntax="json", max_bytes=None)
+    return docs[0] if docs else None
+
+
+def bad_text(value: Any, path: str = "") -> TextError | None:
+    """The first key or string in ``value`` (a decoded document, or one string) that holds a NUL
+    character or a lone surrogate, as a ``TextError`` naming its field path; None when all is well.
+    Neither can be stored: PostgreSQL refuses NUL in text, and UTF-8 has no surrogates."""
+    if isinstance(value, str):
+        problem = _text_problem(value)
+        return None if problem is None else TextError("text", problem, field=path or "<root>")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and (problem := _text_problem(key)) is not None:
+                return TextError("text", f"has a name that {problem}", field=where)
+            if (found := bad_text(item, where)) is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if (found := bad_text(item, f"{path}[{i}]")) is not None:
+                return found
+    return None
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "holds a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate (not a Unicode character)"
+    return None
+
+
+def _checked(docs: list[Any]) -> list[Any]:
+    for i, doc in enumerate(docs):
+        if (found := bad_text(doc, "" if len(docs) == 1 else f"<document {i + 1}>")) is not None:
+            raise TextError("text", f'cannot be used: field "{found.field}" {found.problem}', field=found.field)
+    return docs
+
+
+def parse_index(text: str) -> int | None:
+    """A form row's index (``ingress[3]``), or another small count a form carries, typed as ASCII
+    digits: None for anything else, and for more digits than any real form has
+    (``MAX_INDEX_DIGITS``): never ``int()`` of 5,000 digits."""
+    if text.isascii() and text.isdigit() and len(text) <= MAX_INDEX_DIGITS:
+        return int(text)
+    return None
 
 
 _ATOI = re.compile(r"[+-]?[0-9]+")
@@ -78,7 +146,7 @@ def parse_port(value: int | str) -> int | str:
     return text
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
     for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= scale and n % scale == 0:
             return f"{n // scale} {unit}"
@@ -129,12 +197,18 @@ def _pairs(items: list[tuple[str, Any]]) -> _Pairs:
 def _json_documents(text: str) -> list[Any]:
     _check_json_depth(text)
     try:
-        data = json.loads(text, object_pairs_hook=_pairs)
+        data = json.loads(text, object_pairs_hook=_pairs, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise TextError("syntax", f"cannot be parsed ({where}): {exc.msg}", exc.lineno, exc.colno) from None
     _refuse_duplicate_keys(data, "")
     return [] if data is None else [data]
+
+
+def _bounded_int(digits: str) -> int | str:
+    """A JSON or YAML integer; one beyond int64 stays the text it was (see the module's docstring)."""
+    number = parse_port(digits)
+    return number if isinstance(number, int) else digits
 
 
 def _refuse_duplicate_keys(value: Any, path: str) -> None:
@@ -180,6 +254,15 @@ class _Loader(yaml.SafeLoader):
     def construct_document(self, node: Any) -> Any:
         _refuse_duplicates(node, "")
         return super().construct_document(node)
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        text = str(self.construct_scalar(node))
+        if len(text.replace("_", "").lstrip("+-0")) > 19:  # beyond int64 (or a huge base-60 number)
+            return text
+        return super().construct_yaml_int(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 
 def _refuse_duplicates(node: Any, path: str) -> None:

@@ -98,7 +98,7 @@ async def login_submit(
         return _login_page(request, next_path=next_path, username=username, status_code=401,
                            error="Invalid username or password, or the account is disabled.")
     await throttle.forget_attempt(db, attempt)
-    await throttle.clear_user(db, username)
+    await throttle.clear_user(db, username, ip)
     return await _sign_in(request, db, auth, user, next_path)
 
 

@@ -1,7 +1,8 @@
 """The Namespaces page: the list (from the watch-fed cache), Create with labels, Edit labels (saying
-first which policies' namespaceSelectors start or stop selecting the namespace), and Delete
-confirmed by typing the namespace's name. Writes go through ``app.workloads.service`` (operator
-role, dry runs first, audit); the one edit flow is ``app.web.forms``.
+first which policies' namespaceSelectors start or stop selecting the namespace, and in the review
+the connections the new labels newly deny or allow), and Delete confirmed by typing the
+namespace's name. Writes go through ``app.workloads.service`` (operator role, dry runs first,
+audit); the one edit flow is ``app.web.forms``.
 
 The label rows post as ``labels[i].key`` / ``labels[i].value``; ``op`` says what a submit does:
 ``add:labels`` and ``remove:labels[i]`` edit the rows, ``review`` asks the API server's dry run,
@@ -20,10 +21,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from app import analysis
 from app.accounts.deps import CurrentUser
 from app.cluster.client import Cluster
 from app.cluster.records import NamespaceRecord
 from app.errors import BadRequest, Conflict, DomainError, FieldError, Invalid, NotFound
+from app.policies.impact import namespace_relabel_impact
+from app.policies.text import parse_json
 from app.policies.words import N_
 from app.policies.workloads import WORKLOAD_TYPES
 from app.web.deps import ClusterDep, console_writer
@@ -48,7 +52,7 @@ KEY_REQUIRED = N_("enter the label's key, or clear its value")
 KEY_TWICE = N_("this key is given twice")
 NO_SEEN = N_("The form does not say which labels it started from; open Edit labels again.")
 
-_ROW = re.compile(r"labels\[(\d+)\]\.(key|value)$")
+_ROW = re.compile(r"labels\[([0-9]{1,9})\]\.(key|value)$")  # no int() of 5,000 digits
 
 
 # ----- the label rows -----
@@ -65,7 +69,7 @@ def label_rows(data: FormData) -> list[tuple[str, str]]:
     op = str(data.get("op", ""))
     if op == "add:labels":
         rows.append(("", ""))
-    elif (removed := re.fullmatch(r"remove:labels\[(\d+)\]", op)) and int(removed.group(1)) < len(rows):
+    elif (removed := re.fullmatch(r"remove:labels\[([0-9]{1,9})\]", op)) and int(removed.group(1)) < len(rows):
         del rows[int(removed.group(1))]
     return rows
 
@@ -224,7 +228,7 @@ async def labels_page(request: Request, cluster: ClusterDep, user: CurrentUser, 
 
 def _seen(data: FormData) -> dict[str, str] | None:
     try:
-        seen = json.loads(str(data.get("seen", "")))
+        seen = parse_json(str(data.get("seen", "")))  # bounded depth, unlike json.loads
     except ValueError:
         return None
     return {str(k): str(v) for k, v in seen.items()} if isinstance(seen, dict) else None
@@ -252,6 +256,7 @@ async def relabel(request: Request, cluster: ClusterDep, user: CurrentUser, name
         return render(request, "namespaces/form.html", context, status_code=refused.status)
     if op == "review":
         context["review"] = True
+        context["impact"] = namespace_relabel_impact(analysis.world(cluster), name, labels)
         return render(request, "namespaces/form.html", context)
     return redirect(request, list_url(request, cluster.name, done="relabelled", name=name))
 

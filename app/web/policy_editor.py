@@ -13,11 +13,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import yaml
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import analysis
@@ -36,6 +36,7 @@ from app.errors import (
     NotFound,
     Unavailable,
 )
+from app.limits import RowId
 from app.policies.form import FormUnsupported, PolicyForm, describe, policy_to_form
 from app.policies.form_ops import ALL_PODS, BadOp, apply_op, selector_at, take_pick
 from app.policies.form_review import SERVER_FILLED, review_yaml
@@ -254,7 +255,7 @@ async def edit(request: Request, cluster: ClusterDep, user: CurrentUser, namespa
 )
 async def restore(
     request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, name: str,
-    entry_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    entry_id: RowId,
 ) -> Response:
     """An earlier version from the audit log, opened in the editor for the usual review."""
     async with request.app.state.sessions() as db:
@@ -284,7 +285,7 @@ async def restore(
 
 async def _open(editor: Editor) -> HTMLResponse:
     """The panel as first shown; a user who may not write is told so at once."""
-    editor.forbidden = await editing.refusal(editor.cluster, editor.writer)
+    editor.forbidden = await editing.refusal(editor.cluster, editor.writer, editor.form.namespace)
     if editor.forbidden is None and editor.mode == "edit":
         gone = editing.being_deleted(editor.cluster, editor.form.namespace, editor.form.name)
         if gone is not None:
@@ -313,7 +314,7 @@ async def post(request: Request, cluster: ClusterDep, user: CurrentUser) -> Resp
     editor = Editor(request, cluster, form, mode, control, user)
     op = control.get("op", "refresh")
     # Asked on every render, so the refusal stays in view (and Next disabled) while the user looks.
-    editor.forbidden = await editing.refusal(cluster, editor.writer)
+    editor.forbidden = await editing.refusal(cluster, editor.writer, form.namespace)
     if editor.forbidden is not None and op in ("next", "apply"):
         return _render(editor, 403)
     try:

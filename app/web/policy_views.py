@@ -78,7 +78,7 @@ def policy_from_text(text: str) -> NetworkPolicy:
 async def _refusal(request: Request, cluster: Cluster, user: Any, namespace: str = "", name: str = "") -> str:
     """Why this user may not change policies here, or (with ``name``) this policy, since it is
     being deleted ("" when they may), shown before they try."""
-    refusal: DomainError | None = await editing.refusal(cluster, console_writer(request, user))
+    refusal: DomainError | None = await editing.refusal(cluster, console_writer(request, user), namespace)
     if refusal is None and name:
         refusal = editing.being_deleted(cluster, namespace, name)
     return refusal.message if refusal is not None else ""
@@ -138,6 +138,7 @@ async def policy_history(request: Request, cluster: str, namespace: str, name: s
         {
             "entry": e,
             "diff": audit.entry_diff(e),
+            "outcome": audit.outcome_text(e.outcome),
             "restorable": e.outcome == "success" and bool(e.after_yaml),
         }
         for e in entries
@@ -282,7 +283,7 @@ async def create_yaml(
     request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str = "default"
 ) -> HTMLResponse:
     context = _create_context(cluster, namespace, _STARTER)
-    context["refused"] = await _refusal(request, cluster, user)
+    context["refused"] = await _refusal(request, cluster, user, namespace)
     return _render(request, "networkpolicies/create_yaml.html", context)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from app import __version__
 from app.accounts.middleware import AUTH_SCOPE_KEY
 from app.accounts.sessions import Auth
+from app.durations import human_duration
 from app.policies.words import Series, Words
 from app.web.i18n import LANGUAGES, language, translations
 from app.web.wording import say
@@ -36,10 +38,20 @@ def _cluster_reach(request: Request) -> dict[str, Any]:
     name = request.path_params.get("cluster")
     clusters = getattr(request.app.state, "clusters", None)
     if not name or clusters is None or name not in clusters.names():
-        return {"unreadable": {}, "cluster_error": None}
-    cache = clusters.get(name).cache
-    report = cache.readiness()
-    return {"unreadable": report["forbidden"], "cluster_error": report["error"] if report["state"] == "error" else None}
+        return {"unreadable": {}, "cluster_error": None, "data_age": None, "data_at": None}
+    report = clusters.get(name).cache.readiness()
+    if report["state"] != "error":
+        return {"unreadable": report["forbidden"], "cluster_error": None, "data_age": None, "data_at": None}
+    # How old what the page shows is: since the failing kinds last heard from the API server.
+    failing = [k for k in report["kinds"].values() if k["state"] == "error"]
+    ages = [k["staleSeconds"] for k in failing if k["staleSeconds"] is not None]
+    age = max(ages) if ages else None
+    return {
+        "unreadable": report["forbidden"],
+        "cluster_error": report["error"],
+        "data_age": human_duration(age) if age is not None else None,
+        "data_at": datetime.now(UTC) - timedelta(seconds=age) if age is not None else None,
+    }
 
 
 def _chosen_cluster(request: Request) -> dict[str, Any]:

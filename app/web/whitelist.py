@@ -1,5 +1,7 @@
-"""The Quota Center page (/whitelist): the applications table for everyone, the form to apply,
-and the approvers' Approve / Reject / Revoke buttons. Forms post plain HTML (CSRF token in the
+"""The Quota Center page (/whitelist): the applications table for everyone, the form to apply
+(cluster, namespaces, reason), and the approvers' Approve / Reject / Revoke buttons, offered only
+where the service would accept the decision (not on one's own team's application, Approve of an
+application naming a system namespace only to admins). Forms post plain HTML (CSRF token in the
 ``csrf_token`` field); every write goes through ``app.whitelist.service``, through the one edit
 flow of ``app.web.forms``: success goes back to the list with its message, a refusal shows on
 the page again."""
@@ -8,15 +10,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.accounts.deps import CurrentUser, DbSession
 from app.errors import DomainError, NotFound
+from app.limits import MAX_ROW_ID, RowId
 from app.policies.words import N_
 from app.web.forms import Refusal, audit_refusal, done_url, notice, redirect, refusal, render
 from app.whitelist import service
-from app.whitelist.models import ACTIONS, STATUSES
+from app.whitelist.models import ACTIONS, ALL_BUT_SYSTEM, STATUSES, WhitelistApplication
+from app.workloads.objects import SYSTEM_NAMESPACES
 
 router = APIRouter()
 
@@ -32,6 +36,17 @@ DONE = {
 
 def _clusters(request: Request) -> list[str]:
     return list(request.app.state.clusters.names())
+
+
+def _blocked(applications: list[WhitelistApplication], user: CurrentUser) -> dict[int, dict[str, str]]:
+    """Per application, the decisions the user may not take and why (the buttons left out)."""
+    out: dict[int, dict[str, str]] = {}
+    for a in applications:
+        reasons = {action: refused.message for action in ACTIONS
+                   if (refused := service.decision_refusal(a, action, user)) is not None}
+        if reasons:
+            out[a.id] = reasons
+    return out
 
 
 async def _page(
@@ -54,10 +69,15 @@ async def _page(
         "cluster": cluster,
         "user": user,
         "is_approver": user.has_role("approver"),
+        "blocked": _blocked(applications, user) if user.has_role("approver") else {},
+        "namespace_list": service.namespace_list,
+        "all_but_system": ALL_BUT_SYSTEM,
+        "system_namespaces": sorted(SYSTEM_NAMESPACES),
         "own": own,
         "refused": refused,
         "notice": "" if refused else notice(request, DONE),
-        "form": form or {"cluster": cluster or (clusters[0] if len(clusters) == 1 else ""), "reason": ""},
+        "form": form or {"cluster": cluster or (clusters[0] if len(clusters) == 1 else ""), "reason": "",
+                         "namespaces": ALL_BUT_SYSTEM},
         "nav": "whitelist",
     }
     if refused is not None:
@@ -82,25 +102,26 @@ async def whitelist_page(request: Request, db: DbSession, user: CurrentUser) -> 
 async def apply(
     request: Request, db: DbSession, user: CurrentUser,
     cluster: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+    namespaces: Annotated[str, Form()] = ALL_BUT_SYSTEM,
 ) -> Response:
     try:
         await service.submit(db, cluster, user.team, user.username, reason, via="console",
-                             clusters=_clusters(request))
+                             clusters=_clusters(request), namespaces=namespaces)
         await db.commit()
     except DomainError as exc:
         await db.rollback()
         await audit_refusal(request, exc, actor=user.username, kind=service.KIND, name="",
                             action="application.submit", cluster=cluster)
         return await _page(request, db, user, refused=refusal(request, exc),
-                           form={"cluster": cluster, "reason": reason})
+                           form={"cluster": cluster, "reason": reason, "namespaces": namespaces})
     return redirect(request, _back(request, "apply", cluster))
 
 
 @router.post("/whitelist/{app_id}/{action}", response_class=HTMLResponse, name="whitelist-decide")
 async def decide(
     request: Request, db: DbSession, user: CurrentUser,
-    app_id: Annotated[int, Path(ge=1, le=2**63 - 1)], action: str,
-    comment: Annotated[str, Form()] = "", version: Annotated[int | None, Form()] = None,
+    app_id: RowId, action: str,
+    comment: Annotated[str, Form()] = "", version: Annotated[int | None, Form(ge=0, le=MAX_ROW_ID)] = None,
 ) -> Response:
     if action not in ACTIONS:
         unknown = NotFound(f"unknown action {action!r} (approve, reject or revoke)")

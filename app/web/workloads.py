@@ -2,7 +2,8 @@
 their pods and the NetworkPolicies that select them per direction, and the namespace's Services
 (from the watch-fed cache); a workload's Details; "Create from image" as ACK's Stateless page has
 it (a Deployment, optionally a Service: Review, the API server's dry run, then Create); Scale,
-Edit labels (of the pod template: the pods are replaced) and Delete confirmed by typing the name.
+Edit labels (of the pod template: the pods are replaced; the review lists the connections the new
+labels newly deny or allow) and Delete confirmed by typing the name.
 Writes go through ``app.workloads.service`` (operator role, dry runs first, audit); the one edit
 flow is ``app.web.forms``; label rows are the Namespaces page's (``labels[i].key``/``.value``).
 
@@ -25,6 +26,7 @@ from app.accounts.deps import CurrentUser
 from app.analysis.workloads import (
     desired_replicas,
     find_workload,
+    relabel_impact,
     service_rows,
     workload_detail,
     workload_pods,
@@ -33,6 +35,7 @@ from app.analysis.workloads import (
 from app.cluster.records import WorkloadRecord
 from app.errors import AlreadyExists, Conflict, DomainError, FieldError, Invalid, NotFound
 from app.policies.lifecycle import terminating_namespaces
+from app.policies.text import parse_index, parse_json
 from app.policies.words import N_
 from app.web.deps import ClusterDep, console_writer
 from app.web.forms import done_url, notice, redirect, refusal, render, tell
@@ -120,7 +123,7 @@ async def details(
 
 # ----- create from image -----
 
-_ROW = re.compile(r"((?:service\.)?ports)\[(\d+)\]\.(\w+)$")
+_ROW = re.compile(r"((?:service\.)?ports)\[([0-9]{1,9})\]\.(\w+)$")  # no int() of 5,000 digits
 
 
 def port_rows(data: FormData, which: str) -> list[dict[str, str]]:
@@ -135,9 +138,9 @@ def port_rows(data: FormData, which: str) -> list[dict[str, str]]:
     if op == f"add:{which}":
         rows.append({"protocol": "TCP"})
     elif op.startswith(f"remove:{which}[") and op.endswith("]"):
-        index = op[len(which) + 8 : -1]
-        if index.isdigit() and int(index) < len(rows):
-            del rows[int(index)]
+        index = parse_index(op[len(which) + 8 : -1])
+        if index is not None and index < len(rows):
+            del rows[index]
     return rows
 
 
@@ -323,7 +326,7 @@ async def scale(
     data = await request.form()
     op, typed = str(data.get("op", "review")), str(data.get("replicas", "")).strip()
     seen_text = str(data.get("seen", "")).strip()
-    seen = int(seen_text) if seen_text.isdigit() else None
+    seen = parse_index(seen_text)
     w = _cached(cluster, kind, namespace, name)
     context = _edit_context(request, cluster, w, kind, "scale", seen=seen, replicas=typed)
     try:
@@ -348,7 +351,7 @@ async def scale(
 
 def _seen_labels(data: FormData) -> dict[str, str] | None:
     try:
-        seen = json.loads(str(data.get("seen", "")))
+        seen = parse_json(str(data.get("seen", "")))  # bounded depth, unlike json.loads
     except ValueError:
         return None
     return {str(k): str(v) for k, v in seen.items()} if isinstance(seen, dict) else None
@@ -375,7 +378,8 @@ async def relabel(
     if op not in ("review", "apply"):
         return render(request, "workloads/edit.html", context)
     try:
-        await service.relabel_workload(cluster, kind, namespace, name, labels_of(rows), expected=seen,
+        labels = labels_of(rows)
+        await service.relabel_workload(cluster, kind, namespace, name, labels, expected=seen,
                                        dry_run=op == "review", writer=console_writer(request, user))  # fmt: skip
     except DomainError as exc:
         context["refusal"] = refused = refusal(request, at_fields(exc, rows, "Deployment"))
@@ -385,6 +389,7 @@ async def relabel(
         return render(request, "workloads/edit.html", context, status_code=refused.status)
     if op == "review":
         context["review"] = True
+        context["impact"] = relabel_impact(cluster, w, labels)
         return render(request, "workloads/edit.html", context)
     return redirect(request, list_url(request, cluster.name, namespace, done="relabelled", name=name))
 

@@ -30,13 +30,19 @@ ACTIONS = (APPROVE, REJECT, REVOKE)
 OPEN_STATUSES = (PENDING, APPROVED)
 OPEN_CONDITION = "status IN ('Pending', 'Approved')"
 
+# In an application's namespaces: every namespace except the system ones
+# (``app.workloads.objects.SYSTEM_NAMESPACES``), which are granted only when named.
+ALL_BUT_SYSTEM = "*"
+
 
 class WhitelistApplication(Base):
     """A team's request to edit NetworkPolicies of one cluster through the console.
 
     ``version`` grows by one with every decision; a decision is a conditional UPDATE on
     (status, version), so of two approvers deciding at the same moment exactly one wins.
-    ``decided_by`` / ``decided_at`` / ``comment`` describe the latest decision.
+    ``decided_by`` / ``decided_at`` / ``comment`` describe the latest decision. ``namespaces``
+    is the scope asked for and granted: names separated by spaces, ``*`` (ALL_BUT_SYSTEM) for
+    every namespace but the system ones (migration 0006 gave existing applications ``*``).
     """
 
     __tablename__ = "whitelist_applications"
@@ -52,6 +58,7 @@ class WhitelistApplication(Base):
     team: Mapped[str] = mapped_column(String(100))
     requester: Mapped[str] = mapped_column(String(150))
     reason: Mapped[str] = mapped_column(Text)
+    namespaces: Mapped[str] = mapped_column(Text, default=ALL_BUT_SYSTEM, server_default=ALL_BUT_SYSTEM)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
     decided_by: Mapped[str | None] = mapped_column(String(150), default=None)

@@ -4,18 +4,26 @@ Functions take an ``AsyncSession`` and flush; the caller commits (one unit of wo
 command). Each successful submit or decision adds its audit entry to the same transaction.
 
 Rules:
-- Anyone signed in may apply, for a cluster and a team; a (cluster, team) with a Pending or
-  Approved application cannot apply again. A partial unique index (migration 0005) enforces it
-  under concurrency too: of two simultaneous submits one gets ``AlreadyExists``.
+- Anyone signed in may apply, for a cluster, a team and the namespaces it needs: names, or ``*``
+  for every namespace except the system ones (``SYSTEM_NAMESPACES``: default, kube-system,
+  kube-public, kube-node-lease), which are covered only when named (``*`` and ``kube-system``
+  together cover both). A (cluster, team) with a Pending or Approved application cannot apply
+  again (a team that needs another scope has its application revoked and applies anew). A
+  partial unique index (migration 0005) enforces it under concurrency too: of two simultaneous
+  submits one gets ``AlreadyExists``.
 - Only approvers decide (``has_role("approver")``, which admins hold too); nobody decides an
-  application they submitted. Approve and reject need a Pending application, revoke an Approved
-  one, and never while another application of the (cluster, team) is Approved. Every decision
+  application they submitted, and nobody approves or rejects an application of their own team
+  (separation of duties; revoking one's own team's approval stays possible: it takes rights
+  away). An application naming a system namespace is approved only by an admin. Approve and
+  reject need a Pending application, revoke an Approved one, and never while another
+  application of the (cluster, team) is Approved. Every decision
   is kept in ``whitelist_decisions``; nothing is deleted.
 - A decision is one conditional UPDATE on (id, status, version): of two approvers deciding at
   the same moment exactly one changes the row, the other gets ``Conflict`` naming the winner.
-- Gating: a console write to a cluster needs an Approved application of the writer's team for
-  that cluster; API writes too when the admin setting ``api_gated`` is on. CLI writes are not
-  gated.
+- Gating: a console write to a namespace of a cluster needs an Approved application of the
+  writer's team for that cluster that covers the namespace (``NotWhitelisted`` without one,
+  ``OutsideNamespaces`` naming what it covers otherwise); API writes too when the admin setting
+  ``api_gated`` is on. CLI writes are not gated.
 """
 
 from __future__ import annotations
@@ -32,9 +40,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.accounts.models import utcnow
 from app.audit import service as audit
 from app.errors import AlreadyExists, BadRequest, Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.policies.names import is_dns1123_label
 from app.policies.words import N_, Words
 from app.whitelist.models import (
     ACTIONS,
+    ALL_BUT_SYSTEM,
     APPROVE,
     APPROVED,
     OPEN_STATUSES,
@@ -45,11 +55,13 @@ from app.whitelist.models import (
     WhitelistApplication,
     WhitelistDecision,
 )
+from app.workloads.objects import SYSTEM_NAMESPACES
 
 KIND = "WhitelistApplication"
 APPLY_PATH = "/whitelist"
 MAX_REASON = 2000
 MAX_COMMENT = 2000
+MAX_NAMESPACES = 100
 
 # The outcome of each action, and the status it needs.
 _RESULT = {APPROVE: APPROVED, REJECT: "Rejected", REVOKE: "Revoked"}
@@ -99,6 +111,74 @@ class NotWhitelisted(Forbidden):
         )
 
 
+class OutsideNamespaces(Forbidden):
+    """A console write refused because the team's approved application does not cover the
+    namespace."""
+
+    def __init__(self, app: WhitelistApplication, namespace: str) -> None:
+        self.cluster = app.cluster
+        self.team = app.team
+        self.namespace = namespace
+        self.apply_url = apply_url(app.cluster)
+        template = _OUTSIDE_SYSTEM if namespace in SYSTEM_NAMESPACES else _OUTSIDE
+        super().__init__(Words(template, team=app.team, namespace=namespace, cluster=app.cluster,
+                               id=str(app.id), scope=scope_words(namespace_list(app.namespaces)),
+                               url=self.apply_url))
+
+
+_OUTSIDE = N_("Team {team} may not change network policies in namespace {namespace} of cluster "
+              "{cluster}: its approved application #{id} covers {scope}. To widen it, have it "
+              "revoked and apply again in the Quota Center ({url})")
+_OUTSIDE_SYSTEM = N_("Team {team} may not change network policies in namespace {namespace} of "
+                     "cluster {cluster}: it is a system namespace, which only an application naming "
+                     "it and approved by an admin covers; application #{id} covers {scope}. Apply "
+                     "in the Quota Center ({url})")
+
+
+def namespace_list(value: str | Collection[str]) -> list[str]:
+    """The namespaces of an application as a list: from its stored text (names separated by
+    spaces), from what a form or the API sent (spaces or commas), or a list; each once, ``*``
+    first, then the names in order."""
+    items = value.replace(",", " ").split() if isinstance(value, str) else [str(v).strip() for v in value]
+    names = sorted(dict.fromkeys(n for n in items if n))
+    return sorted(names, key=lambda n: n != ALL_BUT_SYSTEM)
+
+
+def system_named(namespaces: Collection[str]) -> list[str]:
+    """The system namespaces among ``namespaces`` (each needs an admin's approval)."""
+    return [n for n in namespaces if n in SYSTEM_NAMESPACES]
+
+
+def covers(namespaces: Collection[str], namespace: str) -> bool:
+    """Whether an application of ``namespaces`` covers ``namespace``."""
+    return namespace in namespaces or (ALL_BUT_SYSTEM in namespaces and namespace not in SYSTEM_NAMESPACES)
+
+
+def scope_words(namespaces: Collection[str]) -> Words:
+    """What ``namespaces`` cover, as a sentence's part."""
+    named = ", ".join(n for n in namespaces if n != ALL_BUT_SYSTEM)
+    system = ", ".join(sorted(SYSTEM_NAMESPACES))
+    if ALL_BUT_SYSTEM not in namespaces:
+        return Words("only {named}", named=named)
+    if named:
+        return Words("every namespace except the system ones ({system}), and {named}", system=system, named=named)
+    return Words("every namespace except the system ones ({system})", system=system)
+
+
+def _namespace_causes(namespaces: list[str]) -> list[FieldError]:
+    if not namespaces:
+        return [FieldError("namespaces", "FieldValueRequired",
+                           Words("name the namespaces, or * for all but the system namespaces"))]
+    if len(namespaces) > MAX_NAMESPACES:
+        return [FieldError("namespaces", "FieldValueTooMany", f"at most {MAX_NAMESPACES} namespaces")]
+    for name in namespaces:
+        if name != ALL_BUT_SYSTEM and is_dns1123_label(name):
+            return [FieldError("namespaces", "FieldValueInvalid",
+                               Words("not a namespace name (lower-case letters, digits and '-', at most 63)"),
+                               name)]
+    return []
+
+
 def apply_url(cluster: str = "") -> str:
     """Where the Quota Center's application form is (relative to the console's root)."""
     return APPLY_PATH + ("?" + urlencode({"cluster": cluster}) if cluster else "")
@@ -112,6 +192,7 @@ def application_dict(app: WhitelistApplication) -> dict[str, Any]:
         "team": app.team,
         "requester": app.requester,
         "reason": app.reason,
+        "namespaces": namespace_list(app.namespaces),
         "submittedAt": app.submitted_at.isoformat() if app.submitted_at else None,
         "status": app.status,
         "decidedBy": app.decided_by,
@@ -204,9 +285,12 @@ async def _ensure_transaction(session: AsyncSession) -> None:
 async def submit(
     session: AsyncSession, cluster: str, team: str, requester: str, reason: str, *,
     via: str = "console", clusters: Collection[str] | None = None,
+    namespaces: str | Collection[str] = ALL_BUT_SYSTEM,
 ) -> WhitelistApplication:
-    """A new Pending application. ``clusters``, when given, are the names that may be chosen."""
+    """A new Pending application. ``clusters``, when given, are the names that may be chosen;
+    ``namespaces`` (names, ``*`` for all but the system ones) is the scope asked for."""
     cluster, team, reason = cluster.strip(), team.strip(), reason.strip()
+    scope = namespace_list(namespaces)
     causes: list[FieldError] = []
     if not cluster:
         causes.append(FieldError("cluster", "FieldValueRequired"))
@@ -219,13 +303,14 @@ async def submit(
         causes.append(FieldError("reason", "FieldValueRequired"))
     elif len(reason) > MAX_REASON:
         causes.append(FieldError("reason", "FieldValueTooLong", f"at most {MAX_REASON} characters"))
+    causes.extend(_namespace_causes(scope))
     if causes:
         raise Invalid("the application is invalid: " + ", ".join(str(c) for c in causes), causes)
     open_one = await _open_application(session, cluster, team)
     if open_one is not None:
         raise _already_open(open_one)
     app = WhitelistApplication(cluster=cluster, team=team, requester=requester, reason=reason,
-                               submitted_at=utcnow(), status=PENDING, comment="", version=1)
+                               namespaces=" ".join(scope), submitted_at=utcnow(), status=PENDING, comment="", version=1)
     # The check above races with concurrent submits; the partial unique index settles it. The
     # savepoint keeps the session usable (and the caller's earlier work intact) when we lose.
     await _ensure_transaction(session)
@@ -260,6 +345,24 @@ async def revoke(session: AsyncSession, app_id: int, actor: Principal, comment: 
     return await decide(session, app_id, REVOKE, actor, comment, version=version, via=via)
 
 
+def decision_refusal(app: WhitelistApplication, action: str, actor: Principal) -> Forbidden | None:
+    """Why ``actor`` may not take ``action`` on ``app`` whatever its status (the pages leave out
+    the buttons for it), or None. Separation of duties: not one's own application, not approve
+    or reject one of one's own team, and an application naming a system namespace needs an admin
+    to approve it."""
+    if app.requester == actor.username:
+        return Forbidden(Words("You cannot decide your own application #{id}: another approver must do it",
+                               id=str(app.id)))
+    if action in (APPROVE, REJECT) and actor.team and app.team == actor.team:
+        return Forbidden(Words("Application #{id} is of your own team {team}: an approver of another team "
+                               "decides it", id=str(app.id), team=app.team))
+    system = system_named(namespace_list(app.namespaces))
+    if action == APPROVE and system and not actor.has_role("admin"):
+        return Forbidden(Words("Application #{id} names the system namespaces {namespaces}: only an admin "
+                               "may approve it", id=str(app.id), namespaces=", ".join(system)))
+    return None
+
+
 def _decided_note(app: WhitelistApplication) -> str:
     return Words(" by {user}", user=app.decided_by) if app.decided_by else ""
 
@@ -280,9 +383,9 @@ async def decide(
         raise Forbidden(Words("Only approvers decide whitelist applications; {user} is not an approver",
                               user=actor.username))
     app = await get_application(session, app_id)
-    if app.requester == actor.username:
-        raise Forbidden(Words("You cannot decide your own application #{id}: another approver must do it",
-                              id=str(app.id)))
+    refused = decision_refusal(app, action, actor)
+    if refused is not None:
+        raise refused
     needed = _NEEDS[action]
     if app.status != needed:
         raise Conflict(Words(_ALREADY[action], id=str(app.id), status=Words(app.status), by=_decided_note(app)))
@@ -338,17 +441,32 @@ async def is_approved(session: AsyncSession, cluster: str, team: str) -> bool:
     return bool((await session.execute(stmt)).scalar())
 
 
-async def require_console_write(session: AsyncSession, cluster: str, user: Principal) -> None:
-    """Raise ``NotWhitelisted`` (a Forbidden) unless the user's team may write to ``cluster``."""
-    if not await is_approved(session, cluster, user.team):
+async def approved_application(session: AsyncSession, cluster: str, team: str) -> WhitelistApplication | None:
+    """The team's Approved application for ``cluster`` (at most one), or None."""
+    return (await session.execute(
+        select(WhitelistApplication).where(
+            WhitelistApplication.cluster == cluster, WhitelistApplication.team == team,
+            WhitelistApplication.status == APPROVED,
+        ).order_by(WhitelistApplication.id).limit(1)
+    )).scalar_one_or_none()
+
+
+async def require_console_write(session: AsyncSession, cluster: str, user: Principal, namespace: str = "") -> None:
+    """Raise ``NotWhitelisted`` unless the user's team holds an approved application for
+    ``cluster``, and ``OutsideNamespaces`` unless it covers ``namespace`` (both Forbidden; an
+    empty ``namespace``: the cluster only)."""
+    app = await approved_application(session, cluster, user.team)
+    if app is None:
         raise NotWhitelisted(cluster, user.team)
+    if namespace and not covers(namespace_list(app.namespaces), namespace):
+        raise OutsideNamespaces(app, namespace)
 
 
-async def require_write(session: AsyncSession, cluster: str, user: Principal, via: str) -> None:
-    """The gate for a policy write arriving through ``via``: console writes always, API writes
-    when ``api_gated``, CLI writes never."""
+async def require_write(session: AsyncSession, cluster: str, user: Principal, via: str, namespace: str = "") -> None:
+    """The gate for a policy write to ``namespace`` arriving through ``via``: console writes
+    always, API writes when ``api_gated``, CLI writes never."""
     if via == "console" or (via == "api" and await api_gated(session)):
-        await require_console_write(session, cluster, user)
+        await require_console_write(session, cluster, user, namespace)
 
 
 # ------------------------------------------------------------------------------ the admin setting
@@ -394,27 +512,38 @@ async def record_refusal(
 
 # ------------------------------------------------------------------------------- the demo cluster
 
-SYSTEM = Actor("system", "system", frozenset({"approver"}))
+# An admin (of no team of people): the sandbox grant names the system namespaces.
+SYSTEM = Actor("system", "system", frozenset({"admin"}))
 DEMO_TEAM = "platform"
+# Every namespace of the demo cluster, the system ones too.
+DEMO_NAMESPACES = (ALL_BUT_SYSTEM, *sorted(SYSTEM_NAMESPACES))
 
 
 async def grant_embedded_sandbox(sessions: async_sessionmaker[AsyncSession], cluster: str) -> None:
-    """Open the embedded sandbox cluster to the platform team (the first admin's), so that
-    `make run` lets a newcomer edit policies at once. The grant is an ordinary application,
-    submitted for the team and approved by ``system``: visible in the Quota Center and the audit
-    log, and revocable like any other. Real clusters are never granted this way."""
+    """Open the embedded sandbox cluster, all its namespaces, to the platform team (the first
+    admin's), so that `make run` lets a newcomer edit policies at once. The grant is an ordinary
+    application, submitted for the team and approved by ``system`` (an admin, as the system
+    namespaces need): visible in the Quota Center and the audit log, and revocable like any other.
+    A grant of ``system`` from before namespaces existed (migration 0006 made it ``*``) is revoked
+    and granted anew with every namespace. Real clusters are never granted this way."""
     async with sessions() as session:
-        if await is_approved(session, cluster, DEMO_TEAM):
-            return
+        held = await approved_application(session, cluster, DEMO_TEAM)
+        if held is not None:
+            if held.decided_by != SYSTEM.username or all(
+                    n in namespace_list(held.namespaces) for n in DEMO_NAMESPACES):
+                return
+            await revoke(session, held.id, SYSTEM, "granted anew with the system namespaces")
         pending = (await session.execute(
             select(WhitelistApplication).where(
                 WhitelistApplication.cluster == cluster, WhitelistApplication.team == DEMO_TEAM,
                 WhitelistApplication.status == PENDING,
             ).limit(1)
         )).scalar_one_or_none()
-        app = pending or await submit(
+        if pending is not None:
+            await reject(session, pending.id, SYSTEM, "replaced by the automatic grant of the embedded sandbox")
+        app = await submit(
             session, cluster, DEMO_TEAM, "admin",
-            "The embedded sandbox cluster of a development console",
+            "The embedded sandbox cluster of a development console", namespaces=DEMO_NAMESPACES,
         )
         await approve(session, app.id, SYSTEM, "granted automatically: the embedded sandbox is a demo cluster")
         await session.commit()

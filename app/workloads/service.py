@@ -15,8 +15,8 @@
 * the system namespaces (``objects.SYSTEM_NAMESPACES``) are never deleted here, and a deletion is
   confirmed by typing the object's name (which is its precondition: a workload's resourceVersion
   moves with every status update);
-* every real write (not dry runs) lands in the audit log with its outcome and before/after, as a
-  policy change does;
+* every real write (not dry runs) lands in the audit log, its intent before it is sent and its
+  outcome after, as a policy change does (``app.audit.service.audited_write``);
 * with ``NETPOL_IMPERSONATE`` the calls are made as the person (``Writer.as_user``).
 """
 
@@ -26,7 +26,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from app.audit.service import record_detached
+from app.audit.service import Change, audited_write
 from app.cluster.client import WriteResult
 from app.editing.service import Writer
 from app.errors import Conflict, DomainError, FieldError, Forbidden, Invalid
@@ -84,6 +84,19 @@ def _versioned(patch: dict[str, Any], resource_version: str | None) -> dict[str,
     return patch
 
 
+def _merged(obj: Any, patch: Any) -> Any:
+    """``obj`` with the JSON merge patch (RFC 7386) applied: what a patch intends."""
+    if not isinstance(patch, Mapping):
+        return patch
+    out = dict(obj) if isinstance(obj, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = _merged(out.get(key), value)
+    return out
+
+
 async def _audited(
     writer: Writer,
     cluster: Any,
@@ -92,23 +105,16 @@ async def _audited(
     name: str,
     action: str,
     before: Mapping[str, Any] | None,
+    intended: Mapping[str, Any] | None,
     call: Any,
     retried: bool = False,
 ) -> WriteResult:
-    """Run the real write ``call()`` and record it, success or failure (with ``retried``, a
-    Conflict is not: the write is tried again, and that attempt is recorded)."""
-    try:
-        result: WriteResult = await call()
-    except DomainError as exc:
-        if retried and isinstance(exc, Conflict):
-            raise
-        await record_detached(writer.sessions, writer.name, writer.via, cluster.name, namespace, kind, name,
-                              action, "failure", before, None, exc.message)  # fmt: skip
-        raise
-    after = None if action == "delete" else result.object
-    await record_detached(writer.sessions, writer.name, writer.via, cluster.name, namespace, kind, name,
-                          action, "success", before, after)  # fmt: skip
-    return result
+    """Run the real write ``call()`` with its audit entry (``intended``: the object it should
+    leave; None for a delete). With ``retried``, a Conflict is not recorded: the write is tried
+    again, and that attempt is."""
+    change = Change(writer.name, writer.via, cluster.name, namespace, kind, name, action, before, intended)
+    return await audited_write(writer.sessions, change, call,
+                               withdrawn=lambda exc: retried and isinstance(exc, Conflict))  # fmt: skip
 
 
 # -- namespaces ------------------------------------------------------------------------------
@@ -122,7 +128,7 @@ async def create_namespace(
     review = await cluster.create("Namespace", obj, dry_run=True, field_validation="Strict", as_user=writer.as_user)
     if dry_run:
         return review  # type: ignore[no-any-return]
-    return await _audited(writer, cluster, "Namespace", name, name, "create", None, lambda: cluster.create(
+    return await _audited(writer, cluster, "Namespace", name, name, "create", None, obj, lambda: cluster.create(
         "Namespace", obj, field_validation="Strict", as_user=writer.as_user))  # fmt: skip
 
 
@@ -149,7 +155,7 @@ async def delete_namespace(cluster: Any, name: str, *, typed: str, dry_run: bool
     review = await cluster.delete("Namespace", None, name, dry_run=True, as_user=writer.as_user)
     if dry_run:
         return review  # type: ignore[no-any-return]
-    return await _audited(writer, cluster, "Namespace", name, name, "delete", current, lambda: cluster.delete(
+    return await _audited(writer, cluster, "Namespace", name, name, "delete", current, None, lambda: cluster.delete(
         "Namespace", None, name, as_user=writer.as_user))  # fmt: skip
 
 
@@ -183,13 +189,13 @@ async def create_from_image(cluster: Any, app: ImageApp, *, dry_run: bool, write
 
 async def _create(cluster: Any, writer: Writer, kind: str, namespace: str, obj: dict[str, Any]) -> WriteResult:
     name = obj["metadata"]["name"]
-    return await _audited(writer, cluster, kind, namespace, name, "create", None, lambda: cluster.create(
+    return await _audited(writer, cluster, kind, namespace, name, "create", None, obj, lambda: cluster.create(
         kind, obj, field_validation="Strict", as_user=writer.as_user))  # fmt: skip
 
 
 async def _undo(cluster: Any, writer: Writer, namespace: str, obj: Mapping[str, Any]) -> None:
     kind, name = str(obj.get("kind")), str((obj.get("metadata") or {}).get("name"))
-    await _audited(writer, cluster, kind, namespace, name, "delete", obj, lambda: cluster.delete(
+    await _audited(writer, cluster, kind, namespace, name, "delete", obj, None, lambda: cluster.delete(
         kind, namespace, name, as_user=writer.as_user))  # fmt: skip
 
 
@@ -244,7 +250,7 @@ async def delete_workload(
     review = await cluster.delete(kind, namespace, name, dry_run=True, as_user=writer.as_user)
     if dry_run:
         return review  # type: ignore[no-any-return]
-    return await _audited(writer, cluster, kind, namespace, name, "delete", current, lambda: cluster.delete(
+    return await _audited(writer, cluster, kind, namespace, name, "delete", current, None, lambda: cluster.delete(
         kind, namespace, name, as_user=writer.as_user))  # fmt: skip
 
 
@@ -305,5 +311,6 @@ async def _patch(
         return await cluster.patch(kind, namespace, name, patch, dry_run=True, as_user=writer.as_user)  # type: ignore[no-any-return]
     # One object, changed atomically: no dry run before the write (it would only widen the window
     # in which a status update makes the version just read stale).
-    return await _audited(writer, cluster, kind, namespace or name, name, "update", current, lambda: cluster.patch(
-        kind, namespace, name, patch, as_user=writer.as_user), retried)  # fmt: skip
+    intended = _merged(current, patch)
+    send = lambda: cluster.patch(kind, namespace, name, patch, as_user=writer.as_user)  # noqa: E731
+    return await _audited(writer, cluster, kind, namespace or name, name, "update", current, intended, send, retried)

@@ -118,3 +118,43 @@
   const panel = document.getElementById("panel");
   if (panel) heading(panel).focus();
 })();
+
+/* What the pages once did in inline attributes, which the Content-Security-Policy now forbids
+   (no inline script, no htmx hx-on, which needs eval):
+   - data-swap-errors="403 404": an htmx answer with one of these statuses inside this element is
+     swapped in (it carries the page's own message) instead of being treated as an error;
+   - data-copy="ID" on a hidden button: shown where the clipboard can be written, it copies the
+     text of element ID and then reads its data-done;
+   - data-select-on-focus: a read-only field (a secret shown once) is selected when focused. */
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:beforeSwap", (evt) => {
+    const holder = evt.target.closest && evt.target.closest("[data-swap-errors]");
+    if (!holder || !evt.detail.xhr) return;
+    if (holder.dataset.swapErrors.split(/\s+/).includes(String(evt.detail.xhr.status))) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+
+  function showCopyButtons(root) {
+    if (!navigator.clipboard) return;
+    root.querySelectorAll("button[data-copy]").forEach((button) => { button.hidden = false; });
+  }
+  showCopyButtons(document);
+  document.addEventListener("htmx:load", (evt) => showCopyButtons(evt.target));
+
+  document.addEventListener("click", (evt) => {
+    const button = evt.target.closest && evt.target.closest("button[data-copy]");
+    const source = button && document.getElementById(button.dataset.copy);
+    if (!source) return;
+    navigator.clipboard.writeText(source.textContent).then(() => {
+      if (button.dataset.done) button.textContent = button.dataset.done;
+    });
+  });
+
+  document.addEventListener("focusin", (evt) => {
+    if (evt.target.matches && evt.target.matches("input[data-select-on-focus]")) evt.target.select();
+  });
+})();

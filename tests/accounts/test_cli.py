@@ -53,11 +53,11 @@ def test_users_create_list_set_password_disable(
     assert "password:" not in made.stdout
 
     again = users(tmp_path, database_url, "create", "alice", "--role", "viewer", "--team", "x",
-                  stdin="pw-123456\n")
+                  stdin="another-long-password\n")
     assert again.returncode == 1
     assert 'user "alice" already exists' in again.stderr
 
-    bad = users(tmp_path, database_url, "create", "bob", "--role", "root", "--team", "x", stdin="pw-123456\n")
+    bad = users(tmp_path, database_url, "create", "bob", "--role", "root", "--team", "x", stdin="a-long-password\n")
     assert bad.returncode == 1 and "unknown role 'root'" in bad.stderr
 
     listed = users(tmp_path, database_url, "list")
@@ -69,7 +69,7 @@ def test_users_create_list_set_password_disable(
     assert users(tmp_path, database_url, "set-password", "alice", stdin="new-password\n").returncode == 0
     assert users(tmp_path, database_url, "set-password", "nobody", stdin="new-password\n").returncode == 1
     short = users(tmp_path, database_url, "set-password", "alice", stdin="short\n")
-    assert short.returncode == 1 and "at least 8 characters" in short.stderr
+    assert short.returncode == 1 and "at least 12 characters" in short.stderr
 
     assert users(tmp_path, database_url, "disable", "alice").returncode == 0
     assert "disabled" in users(tmp_path, database_url, "list").stdout

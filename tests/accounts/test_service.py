@@ -40,13 +40,13 @@ async def test_users_are_created_checked_and_listed(sessions: async_sessionmaker
         await db.commit()
         assert bob.roles == frozenset({"operator"}) and bob.created_at.tzinfo is not None
         with pytest.raises(AlreadyExists):
-            await service.create_user(db, "bob", team="x", roles=["viewer"], password="another-pw")
+            await service.create_user(db, "bob", team="x", roles=["viewer"], password="another-long-pw")
         with pytest.raises(Invalid, match="unknown role 'superuser'"):
             await service.create_user(db, "cy", team="x", roles=["superuser"])
         with pytest.raises(Invalid) as bad:
             await service.create_user(db, "-x y", team="bad team", roles=["viewer"])
         assert [c.field for c in bad.value.causes] == ["username", "team"]
-        with pytest.raises(Invalid, match="at least 8"):
+        with pytest.raises(Invalid, match="at least 12"):
             await service.create_user(db, "dee", team="x", roles=["viewer"], password="short")
         assert [u.username for u in await service.list_users(db)] == ["amy", "bob"]
         assert await service.check_credentials(db, "bob", "bob-password") is not None

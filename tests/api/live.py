@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import httpx
 import uvicorn
 
+from app.cli.serve import server_options
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 from app.main import create_app
@@ -25,7 +26,7 @@ class LiveConsole:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", **server_options(settings)
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

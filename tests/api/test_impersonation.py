@@ -46,9 +46,10 @@ async def people(api: Api) -> None:
         for name, team in (("alice", "blue"), ("bob", "blue"), ("carol", "green")):
             await accounts.create_user(db, name, team=team, roles=["operator"], password=f"{name}-password")
             _, api.tokens[name] = await tokens.create_token(db, name, "test", scope="write")
-        reviewer = await accounts.get_user(db, "anna")
+        reviewer = await accounts.get_user(db, "admin")  # default is a system namespace: an admin approves
         for team in ("blue", "green"):
-            application = await submit(db, api.app.state.clusters.names()[0], team, "alice", "tests")
+            application = await submit(db, api.app.state.clusters.names()[0], team, "alice", "tests",
+                                       namespaces="* default")
             await approve(db, application.id, reviewer, "ok")
         await set_api_gated(db, True)
         await db.commit()

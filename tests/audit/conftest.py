@@ -1,4 +1,5 @@
-"""A migrated database (SQLite and PostgreSQL, via ``database_url``) and sessions on it."""
+"""A migrated database (SQLite and PostgreSQL, via ``database_url``) and sessions on it; the
+cluster fixtures (a client of the sandbox, a scratch namespace)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import make_engine, make_sessionmaker
 from app.migrate import upgrade_async
+from tests.cluster.conftest import cluster, registry, scratch  # noqa: F401 - fixtures
 
 
 @pytest.fixture

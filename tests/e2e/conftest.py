@@ -81,6 +81,13 @@ class ConsoleProcess:
         self.stop()
         raise RuntimeError(f"console not ready in {timeout}s: {self.log.read_text()}")
 
+    def kill(self) -> None:
+        """SIGKILL: the console dies at once, as in a crash or an OOM kill, finishing nothing."""
+        if self._proc and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(5)
+        self._proc = None
+
     def stop(self) -> None:
         if self._proc and self._proc.poll() is None:
             self._proc.send_signal(signal.SIGTERM)
@@ -118,7 +125,8 @@ def signed_in(base_url: str, username: str, password: str) -> Iterator[httpx.Cli
 
 def whitelist_admin_team(console: ConsoleProcess) -> None:
     """The Quota Center step, done once for the scenarios: the admin's team applies for the
-    sandbox cluster and a second approver (nobody decides their own application) approves."""
+    sandbox cluster, every namespace (the scenarios write in default), and an admin of another
+    team approves (nobody decides their own team's application; system namespaces need an admin)."""
     subprocess.run(
         [
             sys.executable,
@@ -128,7 +136,7 @@ def whitelist_admin_team(console: ConsoleProcess) -> None:
             "create",
             "reviewer",
             "--role",
-            "approver",
+            "admin",
             "--team",
             "platform-review",
             "--data-dir",
@@ -142,7 +150,9 @@ def whitelist_admin_team(console: ConsoleProcess) -> None:
     with signed_in(console.url, "admin", ADMIN_PASSWORD) as admin:
         token = csrf_token(admin.get("/whitelist").text)
         admin.post(
-            "/whitelist", data={"cluster": "sandbox", "reason": "browser tests", "csrf_token": token}
+            "/whitelist",
+            data={"cluster": "sandbox", "reason": "browser tests", "csrf_token": token,
+                  "namespaces": "* default kube-system kube-public kube-node-lease"},
         ).raise_for_status()
     with signed_in(console.url, "reviewer", REVIEWER_PASSWORD) as reviewer:
         page = reviewer.get("/whitelist?cluster=sandbox").text

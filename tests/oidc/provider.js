@@ -1,7 +1,9 @@
 // A real OpenID Connect provider for the accounts tests (npm oidc-provider 9.x, dev interactions).
 //
 // Configuration from the environment:
-//   OIDC_PORT          port to listen on (127.0.0.1)
+//   OIDC_PORT          port to listen on (127.0.0.1; the issuer is http://127.0.0.1:PORT)
+//   OIDC_HOST          address to listen on (default 127.0.0.1; docker-compose.yml's trial profile
+//                      sets 0.0.0.0 in the console's network namespace)
 //   OIDC_CLIENT_ID     the one client's id        (default "netpol-console")
 //   OIDC_CLIENT_SECRET the one client's secret    (default "test-secret")
 //   OIDC_REDIRECT_URI  the client's redirect URI  (the console's /auth/callback)
@@ -109,7 +111,7 @@ provider.use(async (ctx, next) => {
   }
 });
 
-const server = provider.listen(port, '127.0.0.1', () => {
+const server = provider.listen(port, process.env.OIDC_HOST || '127.0.0.1', () => {
   // The test waits for this line before it uses the provider.
   console.log(`oidc-provider listening on ${issuer}`);
 });

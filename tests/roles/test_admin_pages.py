@@ -124,7 +124,7 @@ async def test_a_password_reset_sets_the_typed_or_a_generated_password(console: 
         await accounts.create_user(db, "pete", team="t", roles=["viewer"], password=password_of("pete"))
         await db.commit()
     short = await c.post_page("admin", "/admin/users/pete/password", {"password": "short"})
-    assert short.status_code == 422 and "at least 8 characters" in short.text
+    assert short.status_code == 422 and "at least 12 characters" in short.text
     typed = await c.post_page("admin", "/admin/users/pete/password", {"password": "typed-password-1"})
     assert typed.status_code == 200 and "The password was changed." in typed.text
     assert 'id="generated-password"' not in typed.text

@@ -10,14 +10,15 @@ import pytest
 from fastapi import FastAPI
 
 from app.accounts.service import create_user
-from app.whitelist.service import approve, submit
+from app.whitelist.service import DEMO_NAMESPACES, approve, submit
 from tests.accounts.conftest import ConsoleFactory, login, make_console  # noqa: F401 - fixtures
 
 
 async def approve_team(app: FastAPI, cluster: str = "sandbox", team: str = "platform") -> None:
+    """Every namespace, the system ones too (so an admin of another team approves)."""
     async with app.state.sessions() as db:
-        reviewer = await create_user(db, "reviewer", team="review", roles=["approver"], password="reviewer-pw-123")
-        application = await submit(db, cluster, team, "admin", "page tests")
+        reviewer = await create_user(db, "reviewer", team="review", roles=["admin"], password="reviewer-pw-123")
+        application = await submit(db, cluster, team, "admin", "page tests", namespaces=DEMO_NAMESPACES)
         await approve(db, application.id, reviewer, "ok")
         await db.commit()
 

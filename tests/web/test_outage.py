@@ -3,6 +3,7 @@ change is a visible error that applies nothing, and everything recovers when it 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kubernetes_asyncio import client as k8s
@@ -32,6 +33,16 @@ async def test_pages_tell_of_an_outage_apply_nothing_and_recover(
         listed = await client.get("/clusters/sandbox/networkpolicies?namespace=default")
         assert listed.status_code == 200
         assert "The console cannot read this cluster right now" in listed.text
+        # how old the data is, in words and as a time
+        assert re.search(r"What is shown is the cluster as it was \d+s ago, at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.",
+                         listed.text), listed.text  # fmt: skip
+        for path in ("/clusters/sandbox/overview", "/clusters/sandbox/namespaces", "/clusters/sandbox/workloads",
+                     "/clusters/sandbox/connectivity"):  # fmt: skip
+            shown = await client.get(path)
+            assert shown.status_code == 200 and "What is shown is the cluster as it was" in shown.text, path
+        client.cookies.set("lang", "zh-CN")
+        assert "所显示的是集群在" in (await client.get("/clusters/sandbox/namespaces")).text
+        client.cookies.delete("lang")
         applied = await post_panel(client, review.text, "apply")
         assert applied.status_code in (409, 422, 503) and "unreachable" in applied.text.lower()
         assert 'name="name" value="during-outage"' in applied.text  # the input is kept

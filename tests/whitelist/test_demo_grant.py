@@ -23,12 +23,12 @@ async def _applications(settings: Settings) -> tuple[bool, list[tuple[str, str, 
 
 
 async def test_the_embedded_sandbox_is_granted_to_the_platform_team_once(tmp_path: Path) -> None:
-    settings = Settings(sandbox=True, sandbox_port=free_port(), data_dir=tmp_path, admin_password="pw-12345678")
+    settings = Settings(sandbox=True, sandbox_port=free_port(), data_dir=tmp_path, admin_password="demo-grant-admin-pw")
     assert await _applications(settings) == (True, [("platform", "Approved", "system")])
     # A restart grants nothing more.
     assert await _applications(settings) == (True, [("platform", "Approved", "system")])
 
 
 async def test_a_console_on_a_real_cluster_grants_nothing(sandbox: SandboxProcess, tmp_path: Path) -> None:
-    settings = Settings(kubeconfig=sandbox.kubeconfig_path, data_dir=tmp_path, admin_password="pw-12345678")
+    settings = Settings(kubeconfig=sandbox.kubeconfig_path, data_dir=tmp_path, admin_password="demo-grant-admin-pw")
     assert await _applications(settings) == (False, [])

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Integer, String, Text, column, func, inspect, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.accounts.models import UTCDateTime
 from app.audit.models import AuditEntry
 from app.db import make_engine, make_sessionmaker
 from app.errors import AlreadyExists, Conflict
@@ -20,6 +21,11 @@ from app.whitelist.models import WhitelistApplication, WhitelistDecision
 Sessions = async_sessionmaker[AsyncSession]
 PAT = wl.Actor("pat", "platform", frozenset({"approver"}))
 INDEX = "uq_whitelist_applications_open"
+APPS_0004 = table(
+    "whitelist_applications", column("id", Integer), column("cluster", String), column("team", String),
+    column("requester", String), column("reason", Text), column("submitted_at", UTCDateTime()),
+    column("status", String), column("comment", Text), column("version", Integer),
+)
 
 
 async def _count(sessions: Sessions, *where: object) -> int:
@@ -121,16 +127,14 @@ async def _seed_duplicates(url: str) -> dict[str, int]:
 
     engine = make_engine(url)
     ids: dict[str, int] = {}
-    async with make_sessionmaker(engine)() as db:
+    async with engine.begin() as conn:  # the table as it was at 0004 (the model has grown since)
         for key, cluster, status in (("p1", "prod", "Pending"), ("a1", "prod", "Approved"),
                                      ("a2", "prod", "Approved"), ("q1", "qa", "Pending"),
                                      ("q2", "qa", "Pending"), ("r1", "qa", "Rejected")):
-            app = WhitelistApplication(cluster=cluster, team="app-team", requester="alice", reason=key,
-                                       submitted_at=utcnow(), status=status, comment="", version=1)
-            db.add(app)
-            await db.flush()
-            ids[key] = app.id
-        await db.commit()
+            result = await conn.execute(APPS_0004.insert().returning(APPS_0004.c.id).values(
+                cluster=cluster, team="app-team", requester="alice", reason=key, submitted_at=utcnow(),
+                status=status, comment="", version=1))
+            ids[key] = result.scalar_one()
     await engine.dispose()
     return ids
 
@@ -143,7 +147,8 @@ async def _state(url: str) -> tuple[dict[int, str], list[tuple[int, str, str]], 
             return found[0] if found else None
         index = await conn.run_sync(indexes)
     async with make_sessionmaker(engine)() as db:
-        statuses = {a.id: a.status for a in (await db.execute(select(WhitelistApplication))).scalars()}
+        rows = await db.execute(select(WhitelistApplication.id, WhitelistApplication.status))
+        statuses = {app_id: status for app_id, status in rows.all()}
         decisions = [(d.application_id, d.action, d.actor)
                      for d in (await db.execute(select(WhitelistDecision))).scalars()]
     await engine.dispose()
@@ -169,8 +174,16 @@ def test_0005_closes_duplicates_and_goes_up_down_up(database_url: str) -> None:
 
 
 def test_approve_refuses_when_another_application_is_approved(database_url: str) -> None:
-    """Belt and braces: even where the index is missing (a database at 0004), approve refuses."""
-    upgrade(database_url, "0004")
+    """Belt and braces: even where the index is missing (as on a database at 0004), approve refuses."""
+    upgrade(database_url)
+
+    async def drop_index() -> None:
+        engine = make_engine(database_url)
+        async with engine.begin() as conn:
+            await conn.execute(text(f"DROP INDEX {INDEX}"))
+        await engine.dispose()
+
+    _run(drop_index())
 
     async def scenario() -> None:
         from app.accounts.models import utcnow

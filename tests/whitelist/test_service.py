@@ -109,8 +109,11 @@ async def test_only_approvers_decide_and_nobody_decides_their_own(sessions: Sess
             await wl.reject(db, own_id, PAT)
         with pytest.raises(NotFound):
             await wl.approve(db, 999_999, PAT)
+        # separation of duties: not an application of one's own team, admin or not
+        with pytest.raises(Forbidden, match="is of your own team platform"):
+            await wl.approve(db, own_id, ADMIN)
         # admin holds every role
-        assert (await wl.approve(db, own_id, ADMIN)).status == "Approved"
+        assert (await wl.approve(db, own_id, wl.Actor("ada", "ops", frozenset({"admin"})))).status == "Approved"
         await db.commit()
     async with sessions() as db:
         assert (await wl.get_application(db, app_id)).status == "Pending"
