@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean browser screenshots postgres localcluster locale
+.PHONY: run test lint bench clean browser wrk screenshots postgres localcluster locale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ postgres:
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
 
+# The load generator of `netpol-console bench` (Debian's wrk).
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
 # The OpenID Connect provider the accounts tests start (npm oidc-provider).
 tests/oidc/node_modules: tests/oidc/package.json
 	cd tests/oidc && npm install --no-audit --no-fund --silent
@@ -48,7 +52,7 @@ tests/axe/node_modules: tests/axe/package.json
 	cd tests/axe && npm install --no-audit --no-fund --silent
 	touch $@
 
-test: $(VENV)/.installed-dev locale browser tests/oidc/node_modules tests/axe/node_modules postgres localcluster lint
+test: $(VENV)/.installed-dev locale browser wrk tests/oidc/node_modules tests/axe/node_modules postgres localcluster lint
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev
@@ -58,8 +62,8 @@ lint: $(VENV)/.installed-dev
 screenshots: $(VENV)/.installed-dev browser
 	NETPOL_SCREENSHOTS_DIR=docs $(BIN)/python -m pytest tests/e2e/test_screenshots.py
 
-bench: $(VENV)/.installed
-	$(BIN)/netpol-console bench
+bench: $(VENV)/.installed locale wrk localcluster
+	$(BIN)/netpol-console bench --scale large
 
 clean:
 	rm -rf $(VENV) var

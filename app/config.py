@@ -18,6 +18,12 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Behind a reverse proxy: uvicorn takes the client address and the scheme (https → HSTS and
+    # Secure cookies) from X-Forwarded-For / X-Forwarded-Proto only when the peer is one of these
+    # addresses (comma-separated IPs or networks, or "*" for any peer: only when nothing else can
+    # reach the console's port).
+    proxy_headers: bool = True
+    forwarded_allow_ips: str = "127.0.0.1"
 
     # Where clusters come from: these flags, then $KUBECONFIG, then ~/.kube/config, then the
     # in-cluster service account; with none of them, the embedded sandbox cluster.
@@ -30,7 +36,10 @@ class Settings(BaseSettings):
     # and not the whole cluster, the cache lists and watches each kind in each of them.
     namespaces: str = ""
 
-    secret_key: str = "development-only-secret-key"
+    # Signs sessions and login flows. Empty: a development trial on SQLite and the embedded sandbox
+    # makes one and keeps it in <data-dir>/secret-key; any other console refuses to start without
+    # one, and a public placeholder is never accepted (app/secret_key.py, checked at start).
+    secret_key: str = ""
 
     # Accounts (app/accounts): the first admin's password (generated and logged when empty),
     # session lifetimes in seconds, the Secure cookie flag (also set whenever the request is
@@ -72,12 +81,23 @@ class Settings(BaseSettings):
     impersonate: bool = False
     impersonate_groups: list[str] = ["netpol:team:{team}", "netpol:role:{role}"]
 
+    # Request bodies (app/limits.py), in bytes, by Content-Type: forms (urlencoded and multipart),
+    # YAML, JSON (and any other type). A larger body is refused with 413 before it is read, and
+    # before sign-in is checked.
+    max_form_bytes: int = 1 << 20
+    max_yaml_bytes: int = 1 << 20
+    max_json_bytes: int = 2 << 20
+
+    # Observability (app/metrics.py, app/logs.py): /metrics answers a request carrying
+    # `Authorization: Bearer <metrics_token>` when it is set, else only callers on loopback;
+    # `log_level` is the level of the JSON log lines `serve` writes to stderr.
+    metrics_token: str = ""
+    log_level: str = "info"
+
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'console.db').resolve()}"
-        if self.env != "development" and self.secret_key == "development-only-secret-key":
-            raise ValueError("NETPOL_SECRET_KEY must be set outside development")
         return self
 
     @property

@@ -132,6 +132,10 @@ func up(args []string) int {
 	context := fs.String("context", "sandbox", "name of the context, cluster and user in the kubeconfig")
 	var apiserverArgs repeated
 	fs.Var(&apiserverArgs, "apiserver-arg", "an extra kube-apiserver flag, e.g. --watch-cache=false (repeatable)")
+	var componentArgs repeated
+	fs.Var(&componentArgs, "component-arg",
+		"an extra flag of kube-controller-manager, kube-scheduler or kwok as NAME=FLAG, "+
+			"e.g. kube-controller-manager=--kube-api-qps=500 (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -139,7 +143,18 @@ func up(args []string) int {
 		fmt.Fprintln(os.Stderr, "up: --data-dir is required")
 		return 2
 	}
-	if err := run(*dataDir, *host, *port, *context, apiserverArgs); err != nil {
+	extra := map[string][]string{}
+	for _, arg := range componentArgs {
+		name, flagText, ok := strings.Cut(arg, "=")
+		known := name == "kube-controller-manager" || name == "kube-scheduler" || name == "kwok"
+		if !ok || !known || !strings.HasPrefix(flagText, "--") {
+			fmt.Fprintf(os.Stderr, "up: --component-arg %q is not NAME=--flag with NAME kube-controller-manager, "+
+				"kube-scheduler or kwok\n", arg)
+			return 2
+		}
+		extra[name] = append(extra[name], flagText)
+	}
+	if err := run(*dataDir, *host, *port, *context, apiserverArgs, extra); err != nil {
 		fmt.Fprintln(os.Stderr, "localcluster:", err)
 		return 1
 	}
@@ -152,7 +167,7 @@ type repeated []string
 func (r *repeated) String() string     { return strings.Join(*r, " ") }
 func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 
-func run(dataDir, host string, port int, contextName string, apiserverArgs []string) error {
+func run(dataDir, host string, port int, contextName string, apiserverArgs []string, extra map[string][]string) error {
 	dataDir, err := filepath.Abs(dataDir)
 	if err != nil {
 		return err
@@ -297,6 +312,9 @@ func run(dataDir, host string, port int, contextName string, apiserverArgs []str
 			"--cidr", podCIDR,
 			"--node-lease-duration-seconds", "40",
 		},
+	}
+	for i, c := range components {
+		components[i] = append(c, extra[c[0]]...)
 	}
 	for _, c := range components {
 		if _, err := launch(c[0], c[1:]...); err != nil {

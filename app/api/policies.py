@@ -77,6 +77,28 @@ async def list_policies(
 
 
 @router.get(
+    "/clusters/{cluster}/networkpolicies",
+    response_model=PolicyList,
+    summary="NetworkPolicies of every namespace (as `kubectl get networkpolicies -A`)",
+)
+async def list_all_policies(
+    request: Request,
+    caller: CallerDep,
+    c: PolicyCluster,
+    limit: LimitQuery = None,
+    continue_: ContinueQuery = None,
+) -> PolicyList:
+    items, more = paging.page(
+        c.cache.network_policies(),
+        lambda p: [p.namespace, p.name],
+        f"{c.name}/networkpolicies",
+        limit,
+        continue_,
+    )
+    return PolicyList(items=[policy_answer(p) for p in items], metadata=ListMeta(continue_=more))
+
+
+@router.get(
     BASE + "/{name}",
     response_model=LintedPolicyAnswer,
     summary="One NetworkPolicy (ETag: its resourceVersion), with its lint",
@@ -185,7 +207,7 @@ async def delete_policy(
     "Always 200 when the body parses: `valid` says the verdict. With `lint=true`, each result also "
     "holds `lints`, and Pods, Namespaces and Services in the body are the context lint judges against "
     "(not validated).",
-    openapi_extra={"requestBody": bodies.POLICY_BODY_DOC},
+    openapi_extra={"requestBody": bodies.POLICIES_BODY_DOC},
 )
 async def validate(
     request: Request,

@@ -6,7 +6,7 @@ described field by field. Kept apart from the ORM tables.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -69,6 +69,11 @@ class NetworkPolicyEnforcement(_Out):
     )
     policyCount: int
     recommendedMax: int = Field(description="ACK recommends fewer NetworkPolicies per cluster than this.")
+    inClusterRanges: list[str] = Field(
+        description="The in-cluster address ranges the cluster declares (eni-config's service_cidr, "
+        "ack-cluster-profile's serviceCIDR, kube-proxy-worker's clusterCIDR): under eBPF an ipBlock over "
+        "them does not match pods."
+    )
 
 
 class ClusterDetail(ClusterInfo):
@@ -143,11 +148,39 @@ class MatrixAnswer(_Out):
     allowed: dict[str, dict[str, bool]] = Field(description="allowed[source][destination]")
 
 
+class MatrixGroup(_Out):
+    key: str = Field(description="ns/name of a pod; ns/Kind/name of a workload")
+    namespace: str
+    name: str
+    kind: str | None = Field(description='"Deployment", ..., "Pod" for a bare pod; null in a matrix by pod')
+    pods: list[str]
+
+
+class MatrixCell(_Out):
+    state: Literal["allowed", "denied", "mixed"]
+    allowed: int = Field(description="pod pairs allowed (a pod with itself counted)")
+    total: int
+
+
+class GridAnswer(_Out):
+    port: int | str
+    protocol: str
+    by: Literal["pod", "workload"]
+    groups: list[MatrixGroup]
+    cells: dict[str, dict[str, MatrixCell]] = Field(description="cells[source key][destination key]")
+
+
 class ApplicationIn(_Out):
     model_config = ConfigDict(extra="forbid")
 
     cluster: str = Field(min_length=1, max_length=253)
     reason: str = Field(min_length=1, max_length=2000)
+    namespaces: list[Annotated[str, Field(max_length=63)]] = Field(
+        default_factory=lambda: ["*"], max_length=100,
+        description='The namespaces to cover; "*" stands for every namespace except the system ones '
+                    "(default, kube-system, kube-public, kube-node-lease), which are covered only when "
+                    "named, and then only an admin approves.",
+    )
 
 
 class DecisionIn(_Out):
@@ -155,7 +188,10 @@ class DecisionIn(_Out):
 
     comment: str = Field("", max_length=2000)
     version: int | None = Field(
-        None, description="The application's version you saw (guards against deciding on stale information)."
+        None,
+        ge=0,
+        le=2**31 - 1,  # the database's integer
+        description="The application's version you saw (guards against deciding on stale information).",
     )
 
 
@@ -172,6 +208,7 @@ class Application(_Out):
     team: str
     requester: str
     reason: str
+    namespaces: list[str]
     submittedAt: str | None
     status: str
     decidedBy: str | None
@@ -196,10 +233,14 @@ class AuditEntryOut(_Out):
     kind: str
     name: str
     action: str
-    outcome: str
+    outcome: str = Field(description="success, failure; for a cluster write also pending (sent, no answer yet), "
+                         "unknown (no answer came), applied or not_applied (settled against the cluster later).")
+    outcome_text: str = Field(description="The outcome in words.")
     message: str
     before: str | None = Field(description="The object's YAML before the change.")
-    after: str | None = Field(description="The object's YAML after the change.")
+    after: str | None = Field(description="The object's YAML after the change (for a pending write: the intended).")
+    request_id: str | None = Field(None, description="The id of the request that made the change (X-Request-ID).")
+    completed_at: str | None = Field(None, description="When the outcome became known; null while pending.")
 
 
 class AuditList(_Out):

@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from app.cli import db, offline, sandbox, serve, tokens, users
+from app.cli import bench, db, offline, sandbox, serve, tokens, users
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A web console for Kubernetes NetworkPolicies on ACK clusters with Terway.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (serve, sandbox, db, offline, users, tokens):
+    for module in (serve, sandbox, db, offline, bench, users, tokens):
         module.register(sub)
     return parser
 

@@ -1,153 +1,79 @@
-"""``netpol-console bench``: time the reachability matrix (app/policies/matrix.py) on a seeded,
-synthetic cluster, on one core, against the goal of ``BENCH_GOAL_SECONDS``."""
+"""``netpol-console bench``: the console measured on a seeded sandbox cluster (app/bench/live.py),
+or with ``--offline`` the reachability matrix alone on a synthetic world (app/bench/synthetic.py)."""
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+import argparse
+import asyncio
+import json
+import sys
 
-from app.policies.documents import Namespace, Pod
-from app.policies.matrix import matrix
-from app.policies.model import NetworkPolicy
-from app.policies.reachability import World
+from app.bench.synthetic import synthetic_world
 
-BENCH_GOAL_SECONDS = 2.0
+__all__ = ["register", "synthetic_world"]
+
+EXIT_OK, EXIT_MISSED = 0, 1
 
 
-def synthetic_world(
-    pods: int = 2000, namespaces: int = 40, policies: int = 500, seed: int = 1
-) -> tuple[list[Namespace], list[Pod], list[NetworkPolicy]]:
-    """A seeded, plausible cluster: team/env namespaces, app/tier pods with IPs and named ports,
-    and a mix of ingress/egress policies using every kind of peer and port."""
-    rnd = random.Random(seed)
-    teams, envs = ["red", "blue", "green", "gold", "gray"], ["prod", "dev", "test"]
-    apps = [f"app{i}" for i in range(12)]
-    tiers = ["web", "api", "db"]
-    ns_list = [
-        Namespace(f"ns-{i:02d}", {"team": rnd.choice(teams), "env": rnd.choice(envs)})
-        for i in range(namespaces)
-    ]
-    pod_list = []
-    for i in range(pods):
-        ns = ns_list[i % namespaces].name
-        labels = {"app": rnd.choice(apps), "tier": rnd.choice(tiers)}
-        if rnd.random() < 0.2:
-            labels["canary"] = "true"
-        http = 80 if rnd.random() < 0.7 else 8080
-        ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
-        pod_list.append(
-            Pod(ns, f"pod-{i:04d}", labels, ip, {"http": (http, "TCP"), "metrics": (9090, "TCP")})
-        )
-
-    def selector() -> dict[str, Any]:
-        r = rnd.random()
-        if r < 0.15:
-            return {}
-        if r < 0.6:
-            return {"matchLabels": {"app": rnd.choice(apps)}}
-        if r < 0.85:
-            return {"matchExpressions": [{"key": "tier", "operator": "In", "values": rnd.sample(tiers, 2)}]}
-        return {
-            "matchLabels": {"tier": rnd.choice(tiers)},
-            "matchExpressions": [{"key": "canary", "operator": "DoesNotExist"}],
-        }
-
-    def peer() -> dict[str, Any]:
-        r = rnd.random()
-        if r < 0.35:
-            return {"podSelector": selector()}
-        if r < 0.55:
-            return {"namespaceSelector": {"matchLabels": {"team": rnd.choice(teams)}}}
-        if r < 0.8:
-            return {
-                "namespaceSelector": {"matchLabels": {"env": rnd.choice(envs)}},
-                "podSelector": selector(),
-            }
-        if r < 0.9:
-            return {"ipBlock": {"cidr": f"{rnd.choice([47, 100, 172, 192])}.{rnd.randrange(256)}.0.0/16"}}
-        return {"ipBlock": {"cidr": "10.0.0.0/8", "except": [f"10.0.{rnd.randrange(8)}.0/24"]}}
-
-    def ports() -> list[dict[str, Any]]:
-        r = rnd.random()
-        if r < 0.3:
-            return []
-        if r < 0.55:
-            return [{"port": 80}]
-        if r < 0.7:
-            return [{"port": "http"}]
-        if r < 0.85:
-            return [{"port": 8000, "endPort": 9100}]
-        return [{"protocol": "UDP", "port": 53}, {"port": 443}]
-
-    def rules() -> list[dict[str, Any]]:
-        return [
-            {"peers": [peer() for _ in range(rnd.randrange(0, 3))], "ports": ports()}
-            for _ in range(rnd.randrange(0, 3))
-        ]
-
-    pol_list = []
-    for i in range(policies):
-        spec: dict[str, Any] = {"podSelector": selector()}
-        types = rnd.choice([["Ingress"], ["Egress"], ["Ingress", "Egress"]])
-        spec["policyTypes"] = types
-        if "Ingress" in types:
-            spec["ingress"] = [_rule("from", r) for r in rules()]
-        if "Egress" in types:
-            spec["egress"] = [_rule("to", r) for r in rules()]
-        ns = rnd.choice(ns_list).name
-        pol_list.append(
-            NetworkPolicy.from_dict(
-                {
-                    "apiVersion": "networking.k8s.io/v1",
-                    "kind": "NetworkPolicy",
-                    "metadata": {"name": f"policy-{i:03d}", "namespace": ns},
-                    "spec": spec,
-                }
-            )
-        )
-    return ns_list, pod_list, pol_list
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "bench",
+        help="measure the console on a seeded sandbox cluster (--offline: the matrix alone)",
+        description="Start the sandbox control plane with raised client QPS limits, seed it (small: 10 "
+        "namespaces, 200 pods from 50 Deployments, 50 NetworkPolicies; large: 200 namespaces, 10,000 pods "
+        "from 1,000 Deployments, 1,000 NetworkPolicies), start a console on it and measure, after a "
+        "warm-up: the Network Policies page, the REST lists, the review step, a connectivity check, the "
+        "matrix of one namespace and of the cluster, the console's RSS, the time from a change to the page, "
+        "the same lists straight from the API server, wrk load on the page and the REST list, and "
+        "concurrent editors. Needs Go (the control plane is built once) and wrk for the load.",
+        epilog="Exit status: 0, or 1 with --check when a target is missed.",
+    )
+    p.add_argument("--scale", choices=("small", "large"), default="small")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    p.add_argument("--samples", type=int, default=200, help="requests per measurement (default 200)")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds of each load and of the editors")
+    p.add_argument("--clients", type=int, default=50, help="wrk connections (default 50)")
+    p.add_argument("--editors", type=int, default=20, help="concurrent editors (default 20)")
+    p.add_argument("--keep", action="store_true", help="keep the work directory and its logs")
+    offline = p.add_argument_group("--offline: the reachability matrix alone, no cluster")
+    offline.add_argument("--offline", action="store_true")
+    offline.add_argument("--pods", type=int, default=2000)
+    offline.add_argument("--namespaces", type=int, default=40)
+    offline.add_argument("--policies", type=int, default=500)
+    offline.add_argument("--seed", type=int, default=1)
+    offline.add_argument("--port", default="80")
+    p.set_defaults(func=cmd_bench)
 
 
-def _rule(key: str, r: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if r["peers"]:
-        out[key] = r["peers"]
-    if r["ports"]:
-        out["ports"] = r["ports"]
-    return out
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.offline:
+        return _offline(args)
+    from app.bench.live import Options, run
+    from app.bench.scale import SCALES
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+    options = Options(SCALES[args.scale], samples=max(1, args.samples), duration=max(1.0, args.duration),
+                      clients=max(1, args.clients), editors=max(1, args.editors), keep=args.keep, say=say)  # fmt: skip
+    report = asyncio.run(run(options))
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print("\n".join(report.lines()))
+    missed = [t for t, ok, _ in report.checks() if not ok]
+    return EXIT_MISSED if args.check and missed else EXIT_OK
 
 
-@dataclass
-class BenchResult:
-    pods: int
-    namespaces: int
-    policies: int
-    groups: int
-    build_seconds: float
-    matrix_seconds: float
-    goal_seconds: float = BENCH_GOAL_SECONDS
+def _offline(args: argparse.Namespace) -> int:
+    from app.bench.synthetic import bench
+    from app.policies.text import parse_port
 
-    @property
-    def within_goal(self) -> bool:
-        return self.matrix_seconds <= self.goal_seconds
-
-
-def bench(
-    pods: int = 2000,
-    namespaces: int = 40,
-    policies: int = 500,
-    seed: int = 1,
-    port: int | str = 80,
-    protocol: str = "TCP",
-) -> BenchResult:
-    """Build a synthetic world and time ``matrix`` over it (wall clock, one thread)."""
-    ns_list, pod_list, pol_list = synthetic_world(pods, namespaces, policies, seed)
-    t0 = time.perf_counter()
-    world = World(ns_list, pod_list, pol_list)
-    t1 = time.perf_counter()
-    m = matrix(world, port, protocol)
-    t2 = time.perf_counter()
-    return BenchResult(pods, namespaces, policies, m.group_count, t1 - t0, t2 - t1)
+    r = bench(args.pods, args.namespaces, args.policies, args.seed, parse_port(args.port))
+    print(
+        f"matrix over {r.pods} pods in {r.namespaces} namespaces with {r.policies} policies "
+        f"({r.groups} groups): {r.matrix_seconds:.3f} s (world built in {r.build_seconds:.3f} s; "
+        f"goal {r.goal_seconds:.1f} s: {'met' if r.within_goal else 'MISSED'})"
+    )
+    return EXIT_MISSED if args.check and not r.within_goal else EXIT_OK

@@ -1,4 +1,4 @@
-"""Offline subcommands over YAML or JSON files: ``validate``, ``matrix``, ``explain``, ``impact`` and ``bench``.
+"""Offline subcommands over YAML or JSON files: ``validate``, ``matrix``, ``explain`` and ``impact``.
 
 Files may hold several documents, ``kind: List`` (or ``*List``) objects are unpacked, and ``-``
 reads stdin. Exit codes: 0 success, 1 an invalid NetworkPolicy (``validate``) or a benchmark over
@@ -41,10 +41,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "matrix",
         help="the pod x pod reachability matrix for one port",
         description="Print which pod may connect to which (rows: source, columns: destination) under "
-        "the Namespaces, Pods and NetworkPolicies in the files.",
+        "the Namespaces, Pods and NetworkPolicies in the files: as a text table, JSON, CSV or Markdown, "
+        "by pod or grouped by workload (the workload a pod's controller labels name; a bare pod alone).",
         epilog="Exit status: 0 on success, 2 when input cannot be read or used.",
     )
-    p.add_argument("--json", action="store_true", help='print {"pods": [...], "allowed": {src: {dst: bool}}}')
+    p.add_argument(
+        "--format",
+        choices=["text", "json", "csv", "md"],
+        default=None,
+        help='text (the default): a table of \'.\' and \'X\'; json: {"pods": [...], "allowed": {src: {dst: bool}}} '
+        "(by workload: groups and cells); csv or md: a cell per pair, allowed, denied or mixed 3/4",
+    )
+    p.add_argument("--json", action="store_true", help="the same as --format json")
+    p.add_argument(
+        "--by", choices=["pod", "workload"], default="pod", help="rows and columns: pods (default) or workloads"
+    )
     p.add_argument("--port", default="80", help="port number or container port name (default 80)")
     p.add_argument("--protocol", default="TCP", type=str.upper, choices=["TCP", "UDP", "SCTP"])
     p.add_argument("files", nargs="+", metavar="FILE", help="YAML or JSON file; '-' reads stdin")
@@ -79,20 +90,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--before", nargs="+", required=True, metavar="FILE", help="the files before the change")
     p.add_argument("--after", nargs="+", required=True, metavar="FILE", help="the files after the change")
     p.set_defaults(func=cmd_impact)
-
-    p = sub.add_parser(
-        "bench",
-        help="time the reachability matrix on a seeded synthetic cluster",
-        description="Build a seeded synthetic cluster and time the whole matrix for one port on one core.",
-        epilog="Exit status: 0, or 1 with --check when the matrix took longer than the goal.",
-    )
-    p.add_argument("--pods", type=int, default=2000)
-    p.add_argument("--namespaces", type=int, default=40)
-    p.add_argument("--policies", type=int, default=500)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--port", default="80")
-    p.add_argument("--check", action="store_true", help="exit 1 when over the goal")
-    p.set_defaults(func=cmd_bench)
 
 
 def _load(files: list[str]) -> Documents:
@@ -184,7 +181,17 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     except (DocumentError, DomainError) as exc:
         return _fail(str(exc))
     m = matrix(world, parse_port(args.port), args.protocol)
-    if args.json:
+    fmt = args.format or ("json" if args.json else "text")
+    if args.by == "workload" or fmt in ("csv", "md"):
+        from app.policies.matrix_export import by_pod, by_workload, export, workloads_by_labels
+
+        grid = by_workload(m, workloads_by_labels(world.pods.values())) if args.by == "workload" else by_pod(m)
+        if fmt == "json":
+            print(json.dumps(grid.as_dict(), indent=2))
+        else:  # by workload, the text table is the Markdown one: its cells say mixed 3/4
+            sys.stdout.write(export(grid, "md" if fmt == "text" else fmt))
+        return EXIT_OK
+    if fmt == "json":
         print(json.dumps(m.as_dict(), indent=2))
         return EXIT_OK
     print(f"{args.protocol}/{args.port}: rows are sources, columns destinations; '.' allowed, 'X' denied")
@@ -227,18 +234,4 @@ def cmd_impact(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
     else:
         print("\n".join(result.lines()))
-    return EXIT_OK
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from app.cli.bench import bench
-
-    r = bench(args.pods, args.namespaces, args.policies, args.seed, parse_port(args.port))
-    print(
-        f"matrix over {r.pods} pods in {r.namespaces} namespaces with {r.policies} policies "
-        f"({r.groups} groups): {r.matrix_seconds:.3f} s (world built in {r.build_seconds:.3f} s; "
-        f"goal {r.goal_seconds:.1f} s: {'met' if r.within_goal else 'MISSED'})"
-    )
-    if args.check and not r.within_goal:
-        return EXIT_INVALID
     return EXIT_OK

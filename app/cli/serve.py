@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,8 +38,10 @@ def settings_from(args: argparse.Namespace, **names: str) -> dict[str, object]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app import logs
     from app.config import Settings
     from app.main import create_app
+    from app.secret_key import SecretKeyRefused, ensure_secret_key
 
     overrides = settings_from(
         args,
@@ -47,8 +55,35 @@ def _serve(args: argparse.Namespace) -> int:
         sandbox_port="sandbox_port",
     )
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        ensure_secret_key(settings)  # refused here with one line, rather than in a traceback at start-up
+    except SecretKeyRefused as exc:
+        print(f"netpol-console: {exc}", file=sys.stderr)
+        return 2
+    # The command line ends quietly on SIGPIPE like a Unix filter (app/cli/__init__.py); a server
+    # must not: a client that goes away mid-response would kill the process. Ignored, a write to a
+    # closed socket is an error of that one connection.
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     # Long-polling list pages hold requests open; do not let them delay a shutdown for long.
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=3
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        # JSON lines with the request id, no secrets (app/logs.py); the access log is app.web.observe's
+        log_config=logs.config(settings.log_level),
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        **server_options(settings),
     )
     return 0
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the console, wherever it is started: no ``Server`` header naming it, and
+    the proxy headers believed only from the addresses Settings trusts."""
+    return {
+        "server_header": False,
+        "proxy_headers": settings.proxy_headers,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }

@@ -300,6 +300,9 @@ def _covered_rules(direction: str, rules: Sequence[RuleMatcher]) -> list[Lint]:
 def _in_cluster_blocks(
     world: World, direction: str, rules: Iterable[RuleMatcher], ranges: Sequence[str], services: Iterable[Service]
 ) -> list[Lint]:
+    rules = list(rules)
+    if not any(peer.block is not None for rule in rules for peer in rule.peers or ()):
+        return []  # most policies name no ipBlock: the addresses need not be read
     nets = _networks(ranges)
     addresses = [p.pod_ip for p in world.pods.values() if p.pod_ip] + [
         s.cluster_ip for s in services if s.cluster_ip and s.cluster_ip != "None"

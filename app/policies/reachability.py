@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from app.errors import BadRequest, NotFound
@@ -39,6 +39,7 @@ INGRESS = "Ingress"
 EGRESS = "Egress"
 
 
+@lru_cache(maxsize=65536)  # pure, its addresses immutable: pod IPs are read over and over
 def parse_ip(text: str | None) -> IPAddress | None:
     if not text:
         return None
@@ -48,6 +49,7 @@ def parse_ip(text: str | None) -> IPAddress | None:
         return None
 
 
+@lru_cache(maxsize=65536)  # pure, and its networks are immutable: the same CIDRs are read over and over
 def _network(text: str) -> IPNetwork | None:
     text = text.strip()
     try:

@@ -35,7 +35,9 @@ class Sandbox:
     ``start()`` returns once the API server answers and ``data_dir / "kubeconfig"`` (context,
     cluster and user ``sandbox``, an admin client certificate) is written; ``port=0`` picks a free
     port (``self.port`` is then the real one); ``apiserver_args`` are extra kube-apiserver flags
-    (e.g. ``--watch-cache=false``). ``stop()`` ends every component.
+    (e.g. ``--watch-cache=false``); ``component_args`` extra flags of the other components as
+    ``NAME=--flag`` (e.g. ``kube-controller-manager=--kube-api-qps=500``). ``stop()`` ends every
+    component.
     """
 
     def __init__(
@@ -47,10 +49,12 @@ class Sandbox:
         seed: bool = True,
         progress: Progress = print,
         apiserver_args: tuple[str, ...] = (),
+        component_args: tuple[str, ...] = (),
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.host, self.port, self.seed, self.progress = host, port, seed, progress
         self.apiserver_args = apiserver_args
+        self.component_args = component_args
         self.kubeconfig_path = self.data_dir / "kubeconfig"
         self.url = ""
         self._proc: asyncio.subprocess.Process | None = None
@@ -66,6 +70,7 @@ class Sandbox:
         self._proc = await asyncio.create_subprocess_exec(
             str(binary), "up", "--data-dir", str(self.data_dir), "--host", self.host, "--port", str(self.port),
             *(f"--apiserver-arg={arg}" for arg in self.apiserver_args),
+            *(f"--component-arg={arg}" for arg in self.component_args),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             preexec_fn=die_with_parent,
         )  # fmt: skip

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts.deps import CurrentUser
-from app.analysis.lints import lint_each
+from app.analysis.lints import lint_stored
 from app.cluster import Cluster, ClusterCache
 from app.editing import service as editing
 from app.policies.lifecycle import terminating_namespaces
@@ -58,13 +58,15 @@ def _namespaces(cluster: ClusterDep) -> list[str]:
 
 
 async def _list_context(request: Request, cluster: ClusterDep, user: CurrentUser) -> dict[str, object]:
-    read_only = await editing.refusal(cluster, console_writer(request, user))
-    return list_context(request, cluster, read_only)
+    context = list_context(request, cluster, None)
+    # Asked for the namespace shown: a team may write in some namespaces only.
+    context["read_only"] = await editing.refusal(cluster, console_writer(request, user), str(context["namespace"]))
+    return context
 
 
 def row_lints(cluster: Cluster, policies: list[NetworkPolicy]) -> dict[str, list[Lint]]:
     """The lints marked on the rows; "too many policies" is said once, above the list."""
-    found = lint_each(cluster, policies)
+    found = lint_stored(cluster, policies)
     return {ref: [f for f in each if f.rule is not TOO_MANY_POLICIES] for ref, each in found.items()}
 
 

@@ -207,3 +207,23 @@ async def test_list_pages_with_limit_and_continue_and_delete_answers_204_then_40
     assert again.status_code == 404 and again.json()["title"] == "Not Found"
     unknown = await api.get("/api/v1/clusters/nope/namespaces/x/networkpolicies")
     assert unknown.status_code == 404 and unknown.headers["content-type"] == PROBLEM
+
+
+async def test_the_list_over_every_namespace_pages_in_namespace_then_name_order(api: Api, ns: str) -> None:
+    for name in ("b", "a"):
+        assert (await api.send("POST", base(api, ns), json=form(name), who="olga")).status_code == 201
+    await wait_for(lambda: cached(api, ns, "a") is not None and cached(api, ns, "b") is not None)
+    everywhere = f"/api/v1/clusters/{api.app.state.clusters.names()[0]}/networkpolicies"
+    seen: list[tuple[str, str]] = []
+    token = None
+    while True:
+        got = await api.get(everywhere, params={"limit": 2, **({"continue": token} if token else {})}, who="vic")
+        assert got.status_code == 200, got.text
+        body = got.json()
+        seen += [(p["object"]["metadata"]["namespace"], p["object"]["metadata"]["name"]) for p in body["items"]]
+        token = body["metadata"]["continue"]
+        if not token:
+            break
+    assert seen == sorted(seen) and len(seen) == len(set(seen))
+    assert [n for s, n in seen if s == ns] == ["a", "b"]
+    assert len(seen) == len(next(iter(api.app.state.clusters)).cache.network_policies())

@@ -298,7 +298,7 @@ def test_matrix_over_a_kind_list_from_stdin() -> None:
 
 
 def test_bench_prints_its_timing() -> None:
-    proc = run("bench", "--pods", "100", "--namespaces", "4", "--policies", "20")
+    proc = run("bench", "--offline", "--pods", "100", "--namespaces", "4", "--policies", "20")
     assert proc.returncode == 0
     assert "matrix over 100 pods in 4 namespaces with 20 policies" in proc.stdout
     groups = re.search(r"\((\d+) groups\)", proc.stdout)

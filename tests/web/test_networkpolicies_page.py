@@ -13,36 +13,12 @@ import pytest
 from kubernetes_asyncio import client as k8s
 
 from app.accounts.service import create_user
+from app.bench.html import form_fields
 from app.web.networkpolicies import list_version
 from tests.accounts.conftest import csrf_of, login
 
 HX = {"HX-Request": "true"}
 PANEL = {"HX-Request": "true", "HX-Target": "panel"}
-
-
-def form_fields(html: str) -> list[tuple[str, str]]:
-    """The values a browser would post from the panel's form (checked boxes, selected options)."""
-    import html as h
-
-    out: list[tuple[str, str]] = []
-    for m in re.finditer(r"<(input|select)([^>]*)>", html):
-        attrs = m.group(2)
-        name = re.search(r'name="([^"]+)"', attrs)
-        if not name or 'type="submit"' in attrs:
-            continue
-        if 'type="checkbox"' in attrs and " checked" not in attrs:
-            continue
-        if m.group(1) == "select":
-            body = html[m.end() : html.find("</select>", m.end())]
-            chosen = re.search(r'<option(?: value="([^"]*)")? selected>([^<]*)<', body) or re.search(
-                r'<option(?: value="([^"]*)")?[^>]*>([^<]*)<', body
-            )
-            value = "" if not chosen else (chosen.group(1) if chosen.group(1) is not None else chosen.group(2))
-        else:
-            v = re.search(r'value="([^"]*)"', attrs)
-            value = v.group(1) if v else ""
-        out.append((name.group(1), h.unescape(value)))
-    return out
 
 
 async def post_panel(
