@@ -298,11 +298,21 @@ def _all_rules(world: World) -> Iterable[tuple[CompiledPolicy, RuleMatcher]]:
 class _Class:
     """Pods that neither world can tell apart (namespace, the labels some podSelector reads, named
     ports, membership in every ipBlock in play, in each world), all affected or all not, with the
-    same ports to check."""
+    same ports to check and the same reasons to be affected: relabelled (their labels, ports or
+    namespace's labels changed), selected for ingress or for egress by a changed policy."""
 
     members: list[str]
     ports: list[tuple[int, str]]
     affected: bool
+    relabelled: bool = False
+    ingress: bool = False
+    egress: bool = False
+
+    def may_change(self, dst: _Class) -> bool:
+        """Whether a flow from one of these pods to one of ``dst``'s may change: a connection is
+        decided by the source's egress policies and the destination's ingress policies, each
+        matching the other side's labels, so it changes only if one of those did."""
+        return self.relabelled or dst.relabelled or self.egress or dst.ingress
 
 
 def _label_keys(world: World) -> set[str]:
@@ -311,6 +321,22 @@ def _label_keys(world: World) -> set[str]:
     for _, rule in _all_rules(world):
         keys |= {r.key for peer in rule.peers or () for r in peer.pods or ()}
     return keys
+
+
+def _reasons(before: World, after: World, refs: list[str]) -> dict[str, tuple[bool, bool, bool]]:
+    """Per pod: (relabelled, selected for ingress by a changed policy, for egress), in either world."""
+    changed = _changed_policies(before, after)
+    namespaces = _relabelled_namespaces(before, after)
+    out = {}
+    for ref in refs:
+        old, new = before.pods[ref], after.pods[ref]
+        selecting = [cp for cp in changed if cp.selects(old) or cp.selects(new)]
+        out[ref] = (
+            old != new or old.ports != new.ports or new.namespace in namespaces,
+            any(cp.ingress is not None for cp in selecting),
+            any(cp.egress is not None for cp in selecting),
+        )
+    return out
 
 
 def _classes(before: World, after: World, refs: list[str], affected: set[str],
@@ -323,13 +349,14 @@ def _classes(before: World, after: World, refs: list[str], affected: set[str],
         labels = frozenset((k, v) for k, v in pod.labels.items() if k in keys)
         return (pod.namespace, labels, frozenset(pod.named_ports.items()), tuple(b.contains(ip) for b in blocks))
 
+    reasons = _reasons(before, after, refs)
     found: dict[tuple[Any, ...], _Class] = {}
     for ref in refs:
         ports = ports_of[ref]
-        key = (seen(before.pods[ref]), seen(after.pods[ref]), ref in affected, tuple(ports))
+        key = (seen(before.pods[ref]), seen(after.pods[ref]), ref in affected, tuple(ports), reasons[ref])
         cls = found.get(key)
         if cls is None:
-            cls = found[key] = _Class([], ports, ref in affected)
+            cls = found[key] = _Class([], ports, ref in affected, *reasons[ref])
         cls.members.append(ref)
     return list(found.values())
 
@@ -368,6 +395,8 @@ def impact(before: World, after: World, first: int = FIRST) -> Impact:
             if not pairs:
                 continue
             checked += pairs * len(d.ports)
+            if not s.may_change(d):
+                continue
             dst_old, dst_new = before.pods[d.members[0]], after.pods[d.members[0]]
             for number, protocol in d.ports:
                 was = old.allowed(i, src_old, j, dst_old, number, protocol)

@@ -75,6 +75,16 @@ def test_form_survives_json_and_html_form_posts(data: dict) -> None:
     assert reparsed.to_policy()[0].to_dict() == data
 
 
+@pytest.mark.parametrize("bad", ["\\u0000", "\\ud800"])
+def test_a_form_post_carrying_a_nul_or_a_lone_surrogate_is_refused_at_its_field(bad: str) -> None:
+    policy = NetworkPolicy.from_dict({"metadata": {"name": "a", "annotations": {"note": "x"}},
+                                      "spec": {"podSelector": {}}})  # fmt: skip
+    posted = [(k, '{"annotations":{"note":"' + bad + '"}}' if k == "metadata" else v)
+              for k, v in policy_to_form(policy).to_form_data()]  # fmt: skip
+    _, errors = PolicyForm.from_form_data(posted).to_policy()
+    assert [e.field for e in errors] == ["metadata"]
+
+
 def test_strategy_policies_pass_the_validator() -> None:
     @settings(max_examples=60, deadline=None)
     @given(network_policies())
