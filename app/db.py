@@ -20,7 +20,10 @@ def make_engine(url: str) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: a database error (and so a logged traceback) never shows the values bound,
     # which can be a CSRF token or a password hash.
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # SQLite has one writer at a time: a writer waits up to 30 s for the lock (Python's default is
+    # 5 s, which 20 concurrent editors exceeded in `netpol-console bench`: "database is locked").
+    connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
