@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import __version__
+from app import __version__, collector
 from app import api as rest_api
 from app.accounts.middleware import AuthMiddleware
 from app.accounts.service import ensure_bootstrap_admin
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        collector.tune()  # young collections less often: a large cluster's review, not a full GC (app.collector)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         ensure_secret_key(settings)  # refuses a public key, or none outside a development trial
         await upgrade_async(settings.database_url)

@@ -6,7 +6,7 @@ the API and the CLI read it, translated by the pages."""
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from app.cluster.cache import ClusterCache
@@ -100,9 +100,19 @@ def check(cluster: Cluster, src: End, dst: End, port: int | str, protocol: str =
     return _check(world(cluster), src, target, port, protocol)
 
 
-def pod_nodes(cluster: Cluster) -> dict[str, str]:
-    """Each cached pod's node (``spec.nodeName``) by ``ns/name``; pods not yet scheduled left out."""
-    return {p.ref: p.node for p in cluster.cache.pods() if p.node}
+# cache → (the pods' version it was built at, each pod's node): asked by every review and check.
+_nodes: weakref.WeakKeyDictionary[ClusterCache, tuple[int, dict[str, str]]] = weakref.WeakKeyDictionary()
+
+
+def pod_nodes(cluster: Cluster) -> Mapping[str, str]:
+    """Each cached pod's node (``spec.nodeName``) by ``ns/name``; pods not yet scheduled left out.
+    The same mapping (not to be changed) until a Pod changes."""
+    cache = cluster.cache
+    version = cache.kind_version("pods")
+    hit = _nodes.get(cache)
+    if hit is None or hit[0] != version:
+        hit = _nodes[cache] = (version, {p.ref: p.node for p in cache.pods() if p.node})
+    return hit[1]
 
 
 def holds(cluster: Cluster, answer: Answer) -> Holding:
@@ -116,22 +126,24 @@ def holds(cluster: Cluster, answer: Answer) -> Holding:
     return judge(verdicts, world(cluster), cache.enforcement(), pod_nodes(cluster), cache.in_cluster_ranges())
 
 
-def matrix_marks(cluster: Cluster, m: Matrix) -> dict[tuple[str, str], Words]:
+def matrix_marks(cluster: Cluster, m: Matrix, among: Collection[str] | None = None) -> dict[tuple[str, str], Words]:
     """The matrix's cells whose answer does not hold on this cluster, each with why: with policies
     disabled every denied cell; else the cells from or to a pod on a node where policies are not
-    enforced, each decided again and judged as one Connectivity check is."""
+    enforced, each decided again and judged as one Connectivity check is. ``among``: only the
+    cells between these pods (the part of the matrix shown)."""
     found = cluster.cache.enforcement()
     if found.state == "disabled":
         why = Words(DISABLED)
         return {(src, dst): why for src, row in m.rows() for dst, ok in zip(m.pods, row, strict=True) if not ok}
     nodes = pod_nodes(cluster)
-    open_ends = unenforced_pods(found, {ref: nodes[ref] for ref in m.pods if ref in nodes})
+    pods = m.pods if among is None else [ref for ref in m.pods if ref in among]
+    open_ends = unenforced_pods(found, {ref: nodes[ref] for ref in pods if ref in nodes})
     if not open_ends:
         return {}
     w = world(cluster)
     marks: dict[tuple[str, str], Words] = {}
-    for src in m.pods:
-        for dst in m.pods:
+    for src in pods:
+        for dst in pods:
             if src == dst or (src not in open_ends and dst not in open_ends):
                 continue
             verdict = _explain(w, Endpoint(pod=w.pods[src]), Endpoint(pod=w.pods[dst]), m.port, m.protocol)

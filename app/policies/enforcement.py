@@ -119,7 +119,7 @@ def judge_verdict(
     if verdict.resolved_port is None or verdict.to_itself:
         return Holding(True)
     notes: list[Words] = []
-    open_ends = unenforced_pods(enforcement, {r: n for r, n in nodes.items() if r in (verdict.src, verdict.dst)})
+    open_ends = unenforced_pods(enforcement, {r: nodes[r] for r in (verdict.src, verdict.dst) if r in nodes})
     allowed: dict[str, bool] = {}
     ranges = tuple(ranges)
     for side, subject, other in (

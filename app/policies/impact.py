@@ -15,24 +15,23 @@ those named by the policies that select a relabelled pod or whose peers match on
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from itertools import islice
+from operator import itemgetter
+from typing import Any, overload
 
 from app.policies.documents import Namespace, Pod
+from app.policies.impact_bits import UNMARKED, Marks, PodClass, Port, WorldBits, bits, partition, seen_in
 from app.policies.model import NetworkPolicy
 from app.policies.reachability import (
-    EGRESS,
-    INGRESS,
     CompiledPolicy,
     Endpoint,
-    IPBlockMatcher,
-    RuleMatcher,
     World,
     compile_policy,
     explain,
-    parse_ip,
     peer_matches,
 )
 
@@ -73,7 +72,10 @@ class Flow:
 
 @dataclass
 class Group:
-    """The flows from one workload to another on one port that the change denies or allows."""
+    """The flows from one workload to another on one port that the change denies or allows.
+
+    ``flows`` (the first ``FIRST``, by source then destination) and ``explanation`` (why the first
+    flow is decided so now) are worked out when first read: a review shows a few groups of many."""
 
     change: str  # DENIED or ALLOWED
     src: str  # source workload, ns/name
@@ -82,8 +84,37 @@ class Group:
     protocol: str
     port_name: str | None = None
     count: int = 0
-    flows: list[Flow] = field(default_factory=list)  # the first FIRST of them
-    explanation: list[str] = field(default_factory=list)  # why the first flow is decided so now
+    # the pods (sources, destinations) of each pair of classes whose flows are in the group
+    parts: list[tuple[list[str], list[str]]] = field(default_factory=list, repr=False, compare=False)
+    world: World | None = field(default=None, repr=False, compare=False)  # the world after the change
+    first: int = field(default=FIRST, repr=False, compare=False)
+    _flows: list[Flow] | None = field(default=None, repr=False, compare=False)
+    _explanation: list[str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def flows(self) -> list[Flow]:
+        if self._flows is None:
+            pairs = heapq.merge(*(_pairs(srcs, dsts) for srcs, dsts in self.parts))
+            self._flows = [Flow(s, d, self.port, self.protocol) for s, d in islice(pairs, self.first)]
+        return self._flows
+
+    @flows.setter
+    def flows(self, flows: list[Flow]) -> None:
+        self._flows = flows
+
+    @property
+    def explanation(self) -> list[str]:
+        if self._explanation is None:
+            self._explanation = []
+            if self.world is not None and self.flows:
+                src, dst = self.world.pods[self.flows[0].src], self.world.pods[self.flows[0].dst]
+                verdict = explain(self.world, Endpoint(pod=src), Endpoint(pod=dst), self.port, self.protocol)
+                self._explanation = verdict.lines()
+        return self._explanation
+
+    @explanation.setter
+    def explanation(self, lines: list[str]) -> None:
+        self._explanation = lines
 
     def text(self) -> str:
         name = f" ({self.port_name})" if self.port_name else ""
@@ -105,8 +136,8 @@ class Group:
 
 @dataclass
 class Impact:
-    denied: list[Group]
-    allowed: list[Group]
+    denied: Sequence[Group]
+    allowed: Sequence[Group]
     affected_pods: list[str]
     checked: int  # flows evaluated in each world
 
@@ -151,53 +182,6 @@ def without_policy(world: World, namespace: str, name: str) -> World:
     return world.with_policies(cp for cp in world.policies if cp.ref != f"{namespace}/{name}")
 
 
-class _Judge:
-    """Decides connections in one world quickly (no explanations), per class of pods the world
-    cannot tell apart (``impact``): the policies selecting each class, and which of their rules'
-    peers match each other class, are worked out once and shared by every pair and port."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self._selecting: dict[tuple[int, str], list[CompiledPolicy]] = {}
-        self._matching: dict[tuple[int, int, str], list[RuleMatcher]] = {}
-
-    def _policies(self, cls: int, pod: Pod, direction: str) -> list[CompiledPolicy]:
-        key = (cls, direction)
-        found = self._selecting.get(key)
-        if found is None:
-            found = self._selecting[key] = self.world.selecting(pod, direction)
-        return found
-
-    def _rules(self, cls: int, pod: Pod, other_cls: int, other: Pod, direction: str) -> list[RuleMatcher] | None:
-        """The rules of the policies selecting ``pod`` (for ``direction``) whose peers match
-        ``other``; None when no policy selects it (the direction is not isolated)."""
-        policies = self._policies(cls, pod, direction)
-        if not policies:
-            return None
-        key = (cls, other_cls, direction)
-        found = self._matching.get(key)
-        if found is None:
-            ep = Endpoint(pod=other)
-            found = self._matching[key] = [
-                rule
-                for cp in policies
-                for rule in cp.rules(direction) or ()
-                if rule.peers is None or any(peer_matches(self.world, cp.namespace, peer, ep) for peer in rule.peers)
-            ]
-        return found
-
-    def allowed(self, s: int, src: Pod, d: int, dst: Pod, number: int, protocol: str) -> bool:
-        """Whether a pod of class ``s`` (``src`` one of them) may connect to another pod of class
-        ``d`` (``dst``) on ``number``/``protocol``."""
-        for rules in (self._rules(s, src, d, dst, EGRESS), self._rules(d, dst, s, src, INGRESS)):
-            if rules is not None and not any(
-                rule.ports is None or any(pm.matches(protocol, number, dst.named_ports) for pm in rule.ports)
-                for rule in rules
-            ):
-                return False
-        return True
-
-
 def _changed_policies(before: World, after: World) -> list[CompiledPolicy]:
     old = {cp.ref: cp for cp in before.policies}
     new = {cp.ref: cp for cp in after.policies}
@@ -240,40 +224,70 @@ def _concerning(world: World, refs: Iterable[str]) -> list[CompiledPolicy]:
     return out
 
 
-def affected_pods(before: World, after: World) -> list[str]:
-    """The pods (``ns/name``, present in both worlds) whose connections the change may alter."""
+def _marks(before: World, after: World) -> dict[str, Marks]:
+    """The affected pods (present in both worlds), each with its reasons (``Marks``): relabelled
+    (its labels, ports or namespace's labels changed), selected for ingress or for egress by a
+    changed policy in either world, and whether its own or its namespace's labels changed."""
     changed = _changed_policies(before, after)
     namespaces = _relabelled_namespaces(before, after)
-    out = []
-    for ref in sorted(set(before.pods) & set(after.pods)):
+    by_namespace = seen_in(before).by_namespace
+    both = after.pods.keys()
+    out: dict[str, Marks] = {}
+    for ns in namespaces:
+        for ref in by_namespace.get(ns, ()):
+            if ref in both:
+                out[ref] = (True, False, False, True)
+    for ref in both if before.pods.keys() == both else before.pods.keys() & both:
         old, new = before.pods[ref], after.pods[ref]
-        if (
-            old != new
-            or old.ports != new.ports
-            or new.namespace in namespaces
-            or any(cp.selects(old) or cp.selects(new) for cp in changed)
-        ):
-            out.append(ref)
+        if old is not new and (old != new or old.ports != new.ports):
+            out[ref] = (True, False, False, old.labels != new.labels or ref in out)
+    for cp in changed:
+        for ref in by_namespace.get(cp.namespace, ()):
+            if ref in both and (cp.selects(before.pods[ref]) or cp.selects(after.pods[ref])):
+                relabelled, ingress, egress, labels = out.get(ref, UNMARKED)
+                out[ref] = (relabelled, ingress or cp.ingress is not None, egress or cp.egress is not None, labels)
     return out
 
 
-def _policy_ports(policies: Iterable[CompiledPolicy], dst: Pod) -> set[tuple[int, str]]:
-    out: set[tuple[int, str]] = set()
+def affected_pods(before: World, after: World) -> list[str]:
+    """The pods (``ns/name``, present in both worlds) whose connections the change may alter: a
+    pod the old or new version of a changed policy selects, a pod whose labels or ports changed, a
+    pod of a Namespace whose labels changed."""
+    return sorted(_marks(before, after))
+
+
+def _port_rows(policies: Iterable[CompiledPolicy]) -> tuple[set[Port], set[tuple[str, str]]]:
+    """The port numbers (each end of a range) and the port names (with protocol) ``policies`` name."""
+    numbers: set[Port] = set()
+    names: set[tuple[str, str]] = set()
     for cp in policies:
         for rule in (cp.ingress or ()) + (cp.egress or ()):
             for pm in rule.ports or ():
                 if isinstance(pm.port, int):
-                    out.add((pm.port, pm.protocol))
+                    numbers.add((pm.port, pm.protocol))
                     if pm.end_port is not None:
-                        out.add((pm.end_port, pm.protocol))
+                        numbers.add((pm.end_port, pm.protocol))
                 elif isinstance(pm.port, str):
-                    found = dst.named_ports.get(pm.port)
-                    if found is not None and found[1] == pm.protocol:
-                        out.add(found)
+                    names.add((pm.port, pm.protocol))
+    return numbers, names
+
+
+def _resolved(rows: tuple[set[Port], set[tuple[str, str]]], dst: Pod) -> set[Port]:
+    numbers, names = rows
+    out = set(numbers)
+    for name, protocol in names:
+        found = dst.named_ports.get(name)
+        if found is not None and found[1] == protocol:
+            out.add(found)
     return out
 
 
-def _ports(pod: Pod, named: set[tuple[int, str]]) -> list[tuple[int, str]]:
+def _policy_ports(policies: Iterable[CompiledPolicy], dst: Pod) -> set[Port]:
+    """The ports ``policies`` name, their names resolved on ``dst``."""
+    return _resolved(_port_rows(policies), dst)
+
+
+def _ports(pod: Pod, named: set[Port]) -> list[Port]:
     return sorted({*pod.ports, *pod.named_ports.values(), *named})
 
 
@@ -284,166 +298,170 @@ def _port_name(pod: Pod, number: int, protocol: str) -> str | None:
     return None
 
 
-def _blocks(world: World) -> list[IPBlockMatcher]:
-    return [peer.block for _, rule in _all_rules(world) for peer in rule.peers or () if peer.block is not None]
+def _pairs(srcs: list[str], dsts: list[str]) -> Iterator[tuple[str, str]]:
+    """The flows from ``srcs`` to ``dsts`` (each sorted), in order, a pod's to itself left out."""
+    for src in srcs:
+        for dst in dsts:
+            if dst != src:
+                yield src, dst
 
 
-def _all_rules(world: World) -> Iterable[tuple[CompiledPolicy, RuleMatcher]]:
-    for cp in world.policies:
-        for rule in (cp.ingress or ()) + (cp.egress or ()):
-            yield cp, rule
+_Key = tuple[str, str, str, int, str]  # (change, source workload, destination workload, port, protocol)
+_MIXED = object()  # a group whose destination pods name its port differently
 
 
-@dataclass
-class _Class:
-    """Pods that neither world can tell apart (namespace, the labels some podSelector reads, named
-    ports, membership in every ipBlock in play, in each world), all affected or all not, with the
-    same ports to check and the same reasons to be affected: relabelled (their labels, ports or
-    namespace's labels changed), selected for ingress or for egress by a changed policy."""
+class Groups(Sequence[Group]):
+    """The groups of one kind of change, by source, destination and port; each ``Group`` is made
+    when first read (a review shows the first few of what may be thousands)."""
 
-    members: list[str]
-    ports: list[tuple[int, str]]
-    affected: bool
-    relabelled: bool = False
-    ingress: bool = False
-    egress: bool = False
+    def __init__(self, keys: list[_Key], found: _Found) -> None:
+        self._keys, self._found = keys, found
+        self._made: dict[int, Group] = {}
 
-    def may_change(self, dst: _Class) -> bool:
-        """Whether a flow from one of these pods to one of ``dst``'s may change: a connection is
-        decided by the source's egress policies and the destination's ingress policies, each
-        matching the other side's labels, so it changes only if one of those did."""
-        return self.relabelled or dst.relabelled or self.egress or dst.ingress
+    def __len__(self) -> int:
+        return len(self._keys)
 
+    @overload
+    def __getitem__(self, index: int) -> Group: ...
 
-def _label_keys(world: World) -> set[str]:
-    """The pod label keys some podSelector of ``world`` reads (a policy's, or a peer's)."""
-    keys = {r.key for cp in world.policies for r in cp.selector}
-    for _, rule in _all_rules(world):
-        keys |= {r.key for peer in rule.peers or () for r in peer.pods or ()}
-    return keys
+    @overload
+    def __getitem__(self, index: slice) -> list[Group]: ...
 
+    def __getitem__(self, index: int | slice) -> Group | list[Group]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._keys)))]
+        i = range(len(self._keys))[index]  # negative indexes, and IndexError
+        group = self._made.get(i)
+        if group is None:
+            group = self._made[i] = self._found.group(self._keys[i])
+        return group
 
-def _reasons(before: World, after: World, refs: list[str]) -> dict[str, tuple[bool, bool, bool]]:
-    """Per pod: (relabelled, selected for ingress by a changed policy, for egress), in either world."""
-    changed = _changed_policies(before, after)
-    namespaces = _relabelled_namespaces(before, after)
-    out = {}
-    for ref in refs:
-        old, new = before.pods[ref], after.pods[ref]
-        selecting = [cp for cp in changed if cp.selects(old) or cp.selects(new)]
-        out[ref] = (
-            old != new or old.ports != new.ports or new.namespace in namespaces,
-            any(cp.ingress is not None for cp in selecting),
-            any(cp.egress is not None for cp in selecting),
-        )
-    return out
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-def _classes(before: World, after: World, refs: list[str], affected: set[str],
-             ports_of: Mapping[str, list[tuple[int, str]]]) -> list[_Class]:  # fmt: skip
-    blocks = list(dict.fromkeys([*_blocks(before), *_blocks(after)]))
-    keys = _label_keys(before) | _label_keys(after)  # other labels (a zone, a hash) tell no pods apart
+class _Found:
+    """The changed flows, by (change, source workload, destination workload, port): per group its
+    count, its port's name and the pods (sources, destinations) of each pair of classes in it."""
 
-    def seen(pod: Pod) -> tuple[Any, ...]:
-        ip = parse_ip(pod.pod_ip)
-        labels = frozenset((k, v) for k, v in pod.labels.items() if k in keys)
-        return (pod.namespace, labels, frozenset(pod.named_ports.items()), tuple(b.contains(ip) for b in blocks))
+    def __init__(self, classes: list[PodClass], world: World, first: int) -> None:
+        self.classes, self.world, self.first = classes, world, first
+        self.groups: dict[_Key, list[Any]] = {}  # [count, port name, srcs, dsts, srcs, dsts, ...]
+        self._workloads: dict[int, list[tuple[str, list[str]]]] = {}
+        self._port_names: dict[tuple[int, Port], str | None] = {}  # per class and port: its name there
 
-    reasons = _reasons(before, after, refs)
-    found: dict[tuple[Any, ...], _Class] = {}
-    for ref in refs:
-        ports = ports_of[ref]
-        key = (seen(before.pods[ref]), seen(after.pods[ref]), ref in affected, tuple(ports), reasons[ref])
-        cls = found.get(key)
-        if cls is None:
-            cls = found[key] = _Class([], ports, ref in affected, *reasons[ref])
-        cls.members.append(ref)
-    return list(found.values())
+    def _by_workload(self, c: int) -> list[tuple[str, list[str]]]:
+        found = self._workloads.get(c)
+        if found is None:
+            out: dict[str, list[str]] = {}
+            for ref in self.classes[c].members:
+                out.setdefault(workload_of(self.world.pods[ref]), []).append(ref)
+            found = self._workloads[c] = list(out.items())
+        return found
+
+    def add(self, pairs: Iterable[tuple[int, int, bool]], port: Port) -> None:
+        """The flows on ``port`` from the pods of class s to those of class d, for each (s, d,
+        whether the change allows them)."""
+        number, protocol = port
+        groups, workloads = self.groups, self._workloads
+        for s, d, allowed in pairs:
+            if s == d and len(self.classes[s].members) < 2:
+                continue  # a pod's flow to itself is no flow
+            name = self._port_names.get((d, port), "")
+            if name == "":
+                name = self._port_names[(d, port)] = _port_name(self.world.pods[self.classes[d].members[0]], *port)
+            change = ALLOWED if allowed else DENIED
+            for src_wl, srcs in workloads.get(s) or self._by_workload(s):
+                for dst_wl, dsts in workloads.get(d) or self._by_workload(d):
+                    count = len(srcs) * len(dsts) - (len(dsts) if s == d and src_wl == dst_wl else 0)
+                    if not count:
+                        continue
+                    key = (change, src_wl, dst_wl, number, protocol)
+                    entry = groups.get(key)
+                    if entry is None:
+                        groups[key] = [count, name, srcs, dsts]
+                        continue
+                    entry[0] += count
+                    if entry[1] != name:
+                        entry[1] = _MIXED
+                    entry += (srcs, dsts)
+
+    def group(self, key: _Key) -> Group:
+        count, name, *pods = self.groups[key]
+        parts = list(zip(pods[::2], pods[1::2], strict=True))
+        group = Group(*key, count=count, parts=parts, world=self.world, first=self.first)
+        # named by its first flow's destination (all alike, unless the workload's pods differ)
+        group.port_name = _port_name(self.world.pods[group.flows[0].dst], *key[3:]) if name is _MIXED else name
+        return group
+
+    def of(self, change: str) -> Groups:
+        """The groups of ``change``, by source, destination and port."""
+        return Groups(sorted((k for k in self.groups if k[0] == change), key=itemgetter(1, 2, 3, 4)), self)
+
+
+def _checked(classes: list[PodClass]) -> int:
+    """The flows evaluated in each world: every pair of pods with an affected pod on one side (a
+    pod's pair with itself left out), on each port the destination is checked on."""
+    weight = sum(len(c.members) * len(c.ports) for c in classes)
+    weight_affected = sum(len(c.members) * len(c.ports) for c in classes if c.affected)
+    pods = sum(len(c.members) for c in classes)
+    pods_affected = sum(len(c.members) for c in classes if c.affected)
+    by_affected = sum(len(c.members) * (weight - len(c.ports)) for c in classes if c.affected)
+    return by_affected + (pods - pods_affected) * weight_affected
 
 
 def impact(before: World, after: World, first: int = FIRST) -> Impact:
     """The flows between the affected pods and their peers whose verdict the change flips.
 
     Every pair (source, destination) with an affected pod on either side is decided in both worlds
-    on each port the destination is checked on; pods are taken by class (``_Class``), so the work
-    grows with the classes of pods, not with pairs of pods."""
-    affected = affected_pods(before, after)
+    on each port the destination is checked on; pods are taken by class and decided as bitsets
+    (``app.policies.impact_bits``): each affected class's row (the classes it may reach) and column
+    (the classes that may reach it) per port, so the work grows with the classes and the rules,
+    not with pairs of pods."""
+    marks = _marks(before, after)
     changed = _changed_policies(before, after)
-    relabelled = _relabelled(before, after)
+    in_after = {id(cp) for cp in after.policies}
+    added = [cp for cp in changed if id(cp) in in_after]
+    classes = partition(before, after, marks, added) if marks else []
+    old = WorldBits(before, [before.pods[c.members[0]] for c in classes])
+    new = WorldBits(after, [after.pods[c.members[0]] for c in classes])
+    relabelled = 0
+    for i, c in enumerate(classes):
+        if c.marks[3]:
+            relabelled |= 1 << i
     if relabelled:  # the policies whose selection of the relabelled pods may change name ports too
-        changed = [*changed, *_concerning(before, relabelled), *_concerning(after, relabelled)]
-    refs = sorted(set(before.pods) & set(after.pods))
-    ports_of: dict[str, list[tuple[int, str]]] = {}
-    for ref in refs:
-        # The destination's ports in both worlds (a label or port edit may change them).
-        dst, old_dst = after.pods[ref], before.pods[ref]
-        named = _policy_ports(changed, dst) | _policy_ports(changed, old_dst)
-        ports_of[ref] = sorted({*_ports(dst, named), *_ports(old_dst, named)})
-    affected_set = set(affected)
-    classes = _classes(before, after, refs, affected_set, ports_of) if affected else []
-    old, new = _Judge(before), _Judge(after)
-    groups: dict[tuple[str, str, str, int, str], Group] = {}
-    candidates: dict[tuple[str, str, str, int, str], list[Flow]] = {}
-    checked = 0
-    for i, s in enumerate(classes):
-        src_old, src_new = before.pods[s.members[0]], after.pods[s.members[0]]
-        for j, d in enumerate(classes):
-            if not (s.affected or d.affected):
-                continue
-            # pods of both (the same class): a pod's pairs with itself are not flows
-            pairs = len(s.members) * len(d.members) - (len(s.members) if i == j else 0)
-            if not pairs:
-                continue
-            checked += pairs * len(d.ports)
-            if not s.may_change(d):
-                continue
-            dst_old, dst_new = before.pods[d.members[0]], after.pods[d.members[0]]
-            for number, protocol in d.ports:
-                was = old.allowed(i, src_old, j, dst_old, number, protocol)
-                now = new.allowed(i, src_new, j, dst_new, number, protocol)
-                if was != now:
-                    _count(groups, candidates, ALLOWED if now else DENIED, s, d, i == j, number, protocol, after,
-                           first)  # fmt: skip
-    for key, group in groups.items():
-        flows = sorted(candidates[key], key=lambda f: (f.src, f.dst))[:first]
-        group.flows = flows
-        src, dst = after.pods[flows[0].src], after.pods[flows[0].dst]
-        group.port_name = _port_name(dst, group.port, group.protocol)
-        group.explanation = explain(after, Endpoint(pod=src), Endpoint(pod=dst), group.port, group.protocol).lines()
-    ordered = sorted(groups.values(), key=lambda g: (g.src, g.dst, g.port, g.protocol))
+        changed = [*changed, *old.concerning(relabelled), *new.concerning(relabelled)]
+    rows = _port_rows(changed)
+    for c in classes:  # the destination's ports in both worlds (a label or port edit may change them)
+        dst, old_dst = after.pods[c.members[0]], before.pods[c.members[0]]
+        named = _resolved(rows, dst) | _resolved(rows, old_dst)
+        c.ports = sorted({*_ports(dst, named), *_ports(old_dst, named)})
+    affected = [i for i, c in enumerate(classes) if c.affected]
+    unaffected = old.everyone
+    for i in affected:
+        unaffected &= ~(1 << i)
+    checked_on: dict[Port, int] = {}
+    for i, c in enumerate(classes):
+        for port in c.ports:
+            checked_on[port] = checked_on.get(port, 0) | 1 << i
+    found = _Found(classes, after, first)
+
+    for s in affected:  # flows from an affected class, to every class checked on the port
+        for port, on in checked_on.items():
+            now = new.row(s, port)
+            found.add(((s, d, bool(now >> d & 1)) for d in bits((old.row(s, port) ^ now) & on)), port)
+    for d in affected:  # flows to an affected class, from the classes not counted above
+        for port in classes[d].ports:
+            now = new.column(d, port)
+            found.add(((s, d, bool(now >> s & 1)) for s in bits((old.column(d, port) ^ now) & unaffected)), port)
     return Impact(
-        denied=[g for g in ordered if g.change == DENIED],
-        allowed=[g for g in ordered if g.change == ALLOWED],
-        affected_pods=affected,
-        checked=checked,
+        denied=found.of(DENIED),
+        allowed=found.of(ALLOWED),
+        affected_pods=sorted(marks),
+        checked=_checked(classes),
     )
-
-
-def _count(groups: dict[tuple[str, str, str, int, str], Group], candidates: dict[tuple[str, str, str, int, str],
-           list[Flow]], change: str, s: _Class, d: _Class, same: bool, number: int, protocol: str, world: World,
-           first: int) -> None:  # fmt: skip
-    """Add the flows from the pods of ``s`` to those of ``d`` to their workloads' groups, keeping
-    each group's first ``first`` flows (by source, then destination) as candidates."""
-    by_src: dict[str, list[str]] = {}
-    for ref in s.members:
-        by_src.setdefault(workload_of(world.pods[ref]), []).append(ref)
-    by_dst: dict[str, list[str]] = {}
-    for ref in d.members:
-        by_dst.setdefault(workload_of(world.pods[ref]), []).append(ref)
-    for src_wl, srcs in by_src.items():
-        for dst_wl, dsts in by_dst.items():
-            count = len(srcs) * len(dsts) - (len(dsts) if same and src_wl == dst_wl else 0)
-            if not count:
-                continue
-            key = (change, src_wl, dst_wl, number, protocol)
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = Group(change, src_wl, dst_wl, number, protocol)
-                candidates[key] = []
-            group.count += count
-            kept = candidates[key]
-            for src_ref in srcs[:first]:  # the group's first flows are among these
-                kept += [Flow(src_ref, ref, number, protocol) for ref in dsts[: first + 1] if ref != src_ref]
 
 
 def policy_impact(world: World, policy: NetworkPolicy) -> Impact:

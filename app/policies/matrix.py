@@ -11,7 +11,8 @@ app/cli/bench.py, times it).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from app.policies.documents import Pod
@@ -39,6 +40,19 @@ class Matrix:
     _egress: list[int]  # per source group: bitset of destination groups its egress allows
     _ingress: list[int]  # per destination group: bitset of source groups its ingress allows
     _reachable: int  # destination groups that have the port at all (a named port may be missing)
+    _reach: list[int] | None = field(default=None, repr=False)
+
+    def reach(self) -> list[int]:
+        """Per source group: the bitset of destination groups another pod of which it may connect
+        to (``self_allowed`` decides a pod with itself); computed once, by transposing ingress."""
+        if self._reach is None:
+            into = _transpose(self._ingress, self.group_count)
+            self._reach = [out & inn & self._reachable for out, inn in zip(self._egress, into, strict=True)]
+        return self._reach
+
+    def reach_text(self, g: int) -> str:
+        """Group ``g``'s ``reach`` as a string of "0" and "1", one character per destination group."""
+        return format(self.reach()[g], "b").zfill(self.group_count)[::-1]
 
     def allowed(self, src: str, dst: str) -> bool:
         h = self._group_of[dst]
@@ -62,8 +76,13 @@ class Matrix:
         return bool((self._reachable >> g) & 1)
 
     def rows(self) -> Iterator[tuple[str, list[bool]]]:
-        for src in self.pods:
-            yield src, [self.allowed(src, dst) for dst in self.pods]
+        columns = [self._group_of[dst] for dst in self.pods]
+        pick = itemgetter(*columns) if len(columns) > 1 else lambda text: tuple(text[g] for g in columns)
+        for i, src in enumerate(self.pods):
+            g = self._group_of[src]
+            row = [ch == "1" for ch in pick(self.reach_text(g))]
+            row[i] = self.self_allowed(g)
+            yield src, row
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +99,35 @@ class _Bits:
 
     def add(self, key: Any) -> int:
         return self.index.setdefault(key, len(self.index))
+
+
+def _indexes(bits: int) -> Iterator[int]:
+    """The indexes of the bits set in ``bits``, lowest first."""
+    text = format(bits, "b")[::-1]
+    i = text.find("1")
+    while i >= 0:
+        yield i
+        i = text.find("1", i + 1)
+
+
+def _transpose(columns: list[int], n: int) -> list[int]:
+    """The n × n bit matrix given by columns (``columns[h]`` has bit ``g`` for row ``g``) given
+    by rows. Work per distinct column value, over its set bits or, for a mostly full column, over
+    its clear ones: few distinct values (policies shared by many groups) make it cheap."""
+    everyone = (1 << n) - 1
+    members: dict[int, int] = {}
+    for h, column in enumerate(columns):
+        members[column] = members.get(column, 0) | (1 << h)
+    rows, missing, dense = [0] * n, [0] * n, 0
+    for column, who in members.items():
+        if column.bit_count() * 2 <= n:
+            for g in _indexes(column):
+                rows[g] |= who
+        else:
+            dense |= who
+            for g in _indexes(everyone & ~column):
+                missing[g] |= who
+    return [row | (dense & ~gone) for row, gone in zip(rows, missing, strict=True)]
 
 
 def _rules(world: World) -> Iterator[tuple[str, RuleMatcher]]:
@@ -119,6 +167,7 @@ def matrix(world: World, port: int | str, protocol: str = "TCP", pods: list[Pod]
 
     # Label classes (answers of every podSelector) and namespace keys.
     label_classes: dict[frozenset[tuple[str, str]], int] = {}
+    answer_classes: dict[tuple[bool, ...], int] = {}
     class_answers: list[tuple[bool, ...]] = []
     ns_answers: dict[str, tuple[bool, ...]] = {}
     ns_keys: dict[str, Any] = {}
@@ -129,9 +178,11 @@ def matrix(world: World, port: int | str, protocol: str = "TCP", pods: list[Pod]
     for pod in pod_list:
         labels_key = frozenset(pod.labels.items())
         cls = label_classes.get(labels_key)
-        if cls is None:
-            cls = label_classes[labels_key] = len(class_answers)
-            class_answers.append(tuple(requirements_match(s, pod.labels) for s in pod_sel_list))
+        if cls is None:  # labels no podSelector tells apart (a zone, a hash) share a class
+            answers = tuple(requirements_match(s, pod.labels) for s in pod_sel_list)
+            cls = label_classes[labels_key] = answer_classes.setdefault(answers, len(class_answers))
+            if cls == len(class_answers):
+                class_answers.append(answers)
         if pod.namespace not in ns_keys:
             answers = tuple(requirements_match(s, world.namespace_labels(pod.namespace)) for s in ns_sel_list)
             ns_answers[pod.namespace] = answers

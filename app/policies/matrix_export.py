@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from xml.sax.saxutils import escape, quoteattr
 
@@ -128,13 +129,16 @@ class Head:
 
 @dataclass
 class Grid:
-    """The matrix by pod or by workload: rows are sources, columns the same heads as destinations."""
+    """The matrix by pod or by workload: rows are sources, columns the same heads as destinations.
+    The cells are kept as counts (``allowed[i][j]`` of the ``len(heads[i].pods) *
+    len(heads[j].pods)`` pod pairs); ``Cell`` objects are made only for the rows asked for."""
 
     port: int | str
     protocol: str
     by: str
     heads: list[Head]
-    cells: list[list[Cell]]
+    allowed: list[list[int]]
+    _exports: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def connection(self) -> str:
@@ -144,22 +148,54 @@ class Grid:
     def pod_count(self) -> int:
         return sum(len(h.pods) for h in self.heads)
 
+    @property
+    def cells(self) -> list[list[Cell]]:
+        return [row for _, row in self.rows()]
+
     def namespaces(self) -> list[str]:
         return sorted({h.namespace for h in self.heads})
 
-    def rows(self) -> Iterator[tuple[Head, list[Cell]]]:
-        yield from zip(self.heads, self.cells, strict=True)
+    def rows(self, limit: int | None = None) -> Iterator[tuple[Head, list[Cell]]]:
+        """Each source with its cells; ``limit``: only the first rows and columns."""
+        heads = self.heads if limit is None else self.heads[:limit]
+        for head, counts in zip(heads, self.allowed, strict=False):
+            n = len(head.pods)
+            yield head, [Cell(a, n * len(dst.pods)) for a, dst in zip(counts, heads, strict=False)]
 
     def find(self, key: str) -> Head | None:
         return next((h for h in self.heads if h.key == key), None)
 
     def cell(self, src: str, dst: str) -> Cell | None:
-        keys = [h.key for h in self.heads]
+        keys = {h.key: i for i, h in enumerate(self.heads)}
         if src not in keys or dst not in keys:
             return None
-        return self.cells[keys.index(src)][keys.index(dst)]
+        i, j = keys[src], keys[dst]
+        return Cell(self.allowed[i][j], len(self.heads[i].pods) * len(self.heads[j].pods))
 
-    def as_dict(self) -> dict[str, Any]:
+    def totals(self, size: int) -> list[int]:
+        """Each column's count of pod pairs for a source of ``size`` pods."""
+        return [size * len(h.pods) for h in self.heads]
+
+    def texts(self) -> Iterator[tuple[Head, list[str]]]:
+        """Each source with its cells' ``Cell.text()``, made straight from the counts."""
+        sizes: dict[int, tuple[list[int], list[str], list[str]]] = {}
+        written: dict[tuple[int, int], list[str]] = {}  # (the row's list, its size) → its texts
+        for head, counts in zip(self.heads, self.allowed, strict=True):
+            n = len(head.pods)
+            texts = written.get((id(counts), n))
+            if texts is None:
+                if n not in sizes:
+                    totals = self.totals(n)
+                    sizes[n] = totals, [_text(ALLOWED, t, t) for t in totals], [_text(DENIED, 0, t) for t in totals]
+                totals, full, none = sizes[n]
+                texts = written[id(counts), n] = [
+                    f if a == t else e if a == 0 else f"{MIXED} {a}/{t}"
+                    for a, t, f, e in zip(counts, totals, full, none, strict=True)
+                ]
+            yield head, texts
+
+    def frame(self) -> dict[str, Any]:
+        """``as_dict`` without its cells."""
         return {
             "port": self.port,
             "protocol": self.protocol,
@@ -168,6 +204,11 @@ class Grid:
                 {"key": h.key, "namespace": h.namespace, "name": h.name, "kind": h.kind, "pods": list(h.pods)}
                 for h in self.heads
             ],
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.frame(),
             "cells": {
                 src.key: {
                     dst.key: {"state": c.state, "allowed": c.allowed, "total": c.total}
@@ -178,37 +219,90 @@ class Grid:
         }
 
 
+def _text(state: str, allowed: int, total: int) -> str:
+    return state if total == 1 else f"{state} {allowed}/{total}"
+
+
+def to_json(grid: Grid) -> str:
+    """``grid.as_dict()`` as compact JSON (the API's answer), its cells written from the counts."""
+    frame = json.dumps({**grid.frame(), "cells": {}}, ensure_ascii=False, separators=(",", ":"))
+    keys = [json.dumps(h.key, ensure_ascii=False) for h in grid.heads]
+    sizes: dict[int, tuple[list[int], list[str], list[str]]] = {}
+    written: dict[tuple[int, int], str] = {}  # (the row's list, its size) → its cells
+    rows = []
+    for head, key, counts in zip(grid.heads, keys, grid.allowed, strict=True):
+        n = len(head.pods)
+        cells = written.get((id(counts), n))
+        if cells is not None:
+            rows.append(f"{key}:{{{cells}}}")
+            continue
+        if n not in sizes:
+            totals = grid.totals(n)
+            sizes[n] = (
+                totals,
+                [f'{k}:{{"state":"{ALLOWED}","allowed":{t},"total":{t}}}' for k, t in zip(keys, totals, strict=True)],
+                [f'{k}:{{"state":"{DENIED}","allowed":0,"total":{t}}}' for k, t in zip(keys, totals, strict=True)],
+            )
+        totals, full, none = sizes[n]
+        cells = ",".join([
+            f if a == t else e if a == 0 else f'{k}:{{"state":"{MIXED}","allowed":{a},"total":{t}}}'
+            for a, t, f, e, k in zip(counts, totals, full, none, keys, strict=True)
+        ])
+        written[id(counts), n] = cells
+        rows.append(f"{key}:{{{cells}}}")
+    return frame[: -len("{}}")] + "{" + ",".join(rows) + "}}"
+
+
 def by_pod(m: Matrix) -> Grid:
     """The pod matrix as a grid: one head per pod."""
     heads = [Head(ref, ref.split("/", 1)[0], ref.split("/", 1)[1], None, (ref,)) for ref in m.pods]
-    cells = [[Cell(int(ok), 1) for ok in row] for _, row in m.rows()]
-    return Grid(m.port, m.protocol, BY_POD, heads, cells)
+    return Grid(m.port, m.protocol, BY_POD, heads, [[int(ok) for ok in row] for _, row in m.rows()])
 
 
 def by_workload(m: Matrix, workloads: Mapping[str, Workload]) -> Grid:
     """The matrix with its pods grouped by workload (``workloads``: each pod's, by ``ns/name``; a
-    pod left out stands alone), sorted by namespace, name and kind."""
+    pod left out stands alone), sorted by namespace, name and kind.
+
+    Counted per group, not per pod pair: for each distinct ``Matrix.reach`` row, how many pods of
+    each workload one source pod may reach; a workload's row is its groups' rows added up."""
     members: dict[Workload, list[str]] = {}
     for ref in m.pods:
         namespace, name = ref.split("/", 1)
         members.setdefault(workloads.get(ref) or Workload(namespace, "Pod", name), []).append(ref)
     order = sorted(members, key=lambda w: (w.namespace, w.name, w.kind))
-    census = {w: Counter(m.group(ref) for ref in members[w]) for w in order}
-    cells: list[list[Cell]] = []
-    for src in order:
-        row = []
-        for dst in order:
-            allowed = sum(
-                a * b for g, a in census[src].items() for h, b in census[dst].items() if m.group_allowed(g, h)
-            )
-            if src == dst:  # each pod with itself: allowed whenever it has the port
-                for ref in members[src]:
-                    g = m.group(ref)
-                    allowed += int(m.self_allowed(g)) - int(m.group_allowed(g, g))
-            row.append(Cell(allowed, len(members[src]) * len(members[dst])))
-        cells.append(row)
+    census = [tuple(Counter(m.group(ref) for ref in members[w]).items()) for w in order]
+    reach = m.reach()
+    towards: dict[int, list[int]] = {}  # a reach row → pods of each workload it reaches
+
+    def reached(g: int) -> list[int]:
+        found = towards.get(reach[g])
+        if found is None:
+            text = m.reach_text(g)
+            found = towards[reach[g]] = [sum(n for h, n in column if text[h] == "1") for column in census]
+        return found
+
+    sums: dict[tuple[tuple[int, int], ...], list[int]] = {}
+    allowed: list[list[int]] = []
+    for i, groups in enumerate(census):
+        key = tuple((reach[g], n) for g, n in groups)
+        base = sums.get(key)
+        if base is None:
+            parts = [(reached(g), n) for g, n in groups]
+            if len(parts) == 1:
+                row, n = parts[0]
+                base = [a * n for a in row]
+            else:
+                base = [sum(part[j] * n for part, n in parts) for j in range(len(order))]
+            sums[key] = base
+        # each pod with itself: allowed whenever it has the port, whatever its group allows
+        more = sum(n * (int(m.self_allowed(g)) - int(m.group_allowed(g, g))) for g, n in groups)
+        row = base
+        if more:
+            row = list(base)
+            row[i] += more
+        allowed.append(row)  # rows alike stay one list: the exports write each once
     heads = [Head(w.ref, w.namespace, w.name, w.kind, tuple(members[w])) for w in order]
-    return Grid(m.port, m.protocol, BY_WORKLOAD, heads, cells)
+    return Grid(m.port, m.protocol, BY_WORKLOAD, heads, allowed)
 
 
 def workloads_by_labels(pods: Iterable[Pod]) -> dict[str, Workload]:
@@ -231,10 +325,16 @@ def to_csv(grid: Grid) -> str:
     then one row per source; each cell ``allowed``, ``denied`` or ``mixed 3/4``."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([f"{grid.connection} {CORNER}", *(_spreadsheet_safe(h.label()) for h in grid.heads)])
-    for head, row in grid.rows():
-        writer.writerow([_spreadsheet_safe(head.label()), *(c.text() for c in row)])
+    labels = [_spreadsheet_safe(h.label()) for h in grid.heads]
+    writer.writerow([f"{grid.connection} {CORNER}", *labels])
+    # rows written as the writer would (QUOTE_MINIMAL): the cells' texts never need quoting
+    for label, (_, texts) in zip(labels, grid.texts(), strict=True):
+        out.write(f"{_csv_field(label)},{','.join(texts)}\r\n")
     return out.getvalue()
+
+
+def _csv_field(text: str) -> str:
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(ch in text for ch in ',"\r\n') else text
 
 
 def _md(text: str) -> str:
@@ -251,8 +351,8 @@ def to_markdown(grid: Grid) -> str:
         "| " + " | ".join([CORNER, *(_md(h.label()) for h in grid.heads)]) + " |",
         "|" + " --- |" * (len(grid.heads) + 1),
     ]
-    for head, row in grid.rows():
-        lines.append("| " + " | ".join([_md(head.label()), *(c.text() for c in row)]) + " |")
+    for head, texts in grid.texts():
+        lines.append("| " + " | ".join([_md(head.label()), *texts]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -307,13 +407,31 @@ def to_svg(grid: Grid) -> str:
 
 
 def export(grid: Grid, fmt: str) -> str:
-    """The grid in one of ``FORMATS`` (csv, md, svg)."""
-    return {"csv": to_csv, "md": to_markdown, "svg": to_svg}[fmt](grid)
+    """The grid in one of ``FORMATS`` (csv, md, svg) or as ``json`` (``to_json``)."""
+    return {"csv": to_csv, "md": to_markdown, "svg": to_svg, "json": to_json}[fmt](grid)
 
 
-def attachment(grid: Grid, fmt: str) -> tuple[str, str, dict[str, str]]:
+# An export up to this many bytes is kept with its grid, the last format asked only: a grid kept
+# by app.analysis answers again without writing it anew (a whole cluster's CSV by workload, 1,000
+# Deployments, is about 13 MB).
+KEPT_EXPORT = 16_000_000
+
+
+def encoded(grid: Grid, fmt: str) -> bytes:
+    """``export`` in UTF-8, kept with the grid when it is the format asked last."""
+    body = grid._exports.get(fmt)
+    if body is None:
+        body = export(grid, fmt).encode()
+        grid._exports.clear()
+        if len(body) <= KEPT_EXPORT:
+            grid._exports[fmt] = body
+    return body
+
+
+def attachment(grid: Grid, fmt: str) -> tuple[bytes, str, dict[str, str]]:
     """A download of the grid: its body, media type and Content-Disposition header."""
-    return export(grid, fmt), FORMATS[fmt][0], {"Content-Disposition": f'attachment; filename="{filename(grid, fmt)}"'}
+    disposition = f'attachment; filename="{filename(grid, fmt)}"'
+    return encoded(grid, fmt), FORMATS[fmt][0], {"Content-Disposition": disposition}
 
 
 def filename(grid: Grid, fmt: str) -> str:

@@ -249,7 +249,8 @@ class World:
 
     def with_policies(self, policies: Iterable[CompiledPolicy]) -> World:
         """The same namespaces and pods under other (already compiled) policies."""
-        out = World(self.namespaces.values(), self.pods.values(), ())
+        out = World((), (), ())
+        out.namespaces, out.pods = dict(self.namespaces), dict(self.pods)  # copied, not rebuilt pod by pod
         out.policies = list(policies)
         for cp in out.policies:
             out.by_namespace.setdefault(cp.namespace, []).append(cp)
@@ -260,7 +261,11 @@ class World:
         return ns.labels if ns is not None else Namespace(name).labels
 
     def sorted_pods(self) -> list[Pod]:
-        return sorted(self.pods.values(), key=lambda p: (p.namespace, p.name))
+        return list(self._sorted_pods)
+
+    @cached_property
+    def _sorted_pods(self) -> tuple[Pod, ...]:
+        return tuple(sorted(self.pods.values(), key=lambda p: (p.namespace, p.name)))
 
     @cached_property
     def _by_ip(self) -> dict[IPAddress, list[Pod]]:

@@ -16,6 +16,7 @@ from app.analysis.matrix_view import grid_marks, matrix_view
 from app.cluster.client import Cluster
 from app.errors import BadRequest, Forbidden, NotFound
 from app.policies.connection import IP, POD, SERVICE, End
+from app.policies.documents import Pod
 from app.policies.lifecycle import terminating_namespaces
 from app.policies.matrix import Matrix
 from app.policies.matrix_export import BY_POD, BY_WORKLOAD, EXPORT_LIMIT, FORMATS, Grid, Head, attachment
@@ -67,12 +68,10 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
     q = request.query_params
     protocol = q.get("protocol", "TCP").upper()
     protocol = protocol if protocol in PROTOCOLS else "TCP"
-    pods = [p.ref for p in analysis.namespace_pods(cluster, None)]
+    every_pod = analysis.namespace_pods(cluster, None)
+    pods = [p.ref for p in every_pod]
     services = [s.ref for s in analysis.services(cluster)]
-    namespaces = sorted(
-        {ref.split("/", 1)[0] for ref in pods}
-        | set(cluster.cache.namespace_names())
-    )
+    namespaces = sorted({p.namespace for p in every_pod} | set(cluster.cache.namespace_names()))
     picked = [ns for ns in dict.fromkeys(q.getlist("mnamespace")) if ns]
     context: dict[str, Any] = {
         "cluster": cluster.name,
@@ -117,7 +116,7 @@ async def connectivity(request: Request, cluster: ClusterDep) -> HTMLResponse:
                 context["error"], status = refused.banner, refused.status
     if q.get("mport", "").strip():
         try:
-            status = max(status, _matrix(request, cluster, context))
+            status = max(status, _matrix(request, cluster, context, every_pod))
         except BadRequest as exc:
             refused = refusal(request, exc)
             context["matrix_error"], status = refused.banner, refused.status
@@ -135,13 +134,13 @@ def _matrix_query(picked: list[str], port: str, protocol: str, by: str) -> list[
     return [*(("mnamespace", ns) for ns in picked), ("mport", port), ("mprotocol", protocol), ("mby", by)]
 
 
-def _read_matrix(cluster: Cluster, q: Any) -> tuple[list[str], int | str, str, str]:
+def _read_matrix(cluster: Cluster, q: Any, pods: list[Pod]) -> tuple[list[str], int | str, str, str]:
     """The namespaces picked, port, protocol and view of the matrix form; ``BadRequest`` for none
-    picked, a namespace the cache does not hold, or a bad port."""
+    picked, a namespace the cache does not hold (nor any of ``pods``), or a bad port."""
     picked = [ns for ns in dict.fromkeys(q.getlist("mnamespace")) if ns]
     if not picked:
         raise BadRequest(Words(N_("Choose at least one namespace for the matrix.")))
-    known = set(cluster.cache.namespace_names()) | {p.namespace for p in analysis.namespace_pods(cluster, None)}
+    known = set(cluster.cache.namespace_names()) | {p.namespace for p in pods}
     unknown = [ns for ns in picked if ns not in known]
     if unknown:
         raise BadRequest(Words(N_("Namespace {name} was not found."), name=unknown[0][:100]))
@@ -151,12 +150,13 @@ def _read_matrix(cluster: Cluster, q: Any) -> tuple[list[str], int | str, str, s
     return picked, _port(text), _protocol(q.get("mprotocol", "TCP")), BY_POD if q.get("mby") == BY_POD else BY_WORKLOAD
 
 
-def _matrix(request: Request, cluster: Cluster, context: dict[str, Any]) -> int:
+def _matrix(request: Request, cluster: Cluster, context: dict[str, Any], every_pod: list[Pod]) -> int:
     """Fill the page's matrix (and the cell asked about); the status it calls for."""
     q = request.query_params
-    picked, port, protocol, by = _read_matrix(cluster, q)
+    picked, port, protocol, by = _read_matrix(cluster, q, every_pod)
     notes: list[Words] = []
-    pods = sum(1 for p in analysis.namespace_pods(cluster, None) if p.namespace in picked)
+    chosen = set(picked)
+    pods = sum(1 for p in every_pod if p.namespace in chosen)
     if by == BY_POD and pods > SHOWN_LIMIT:
         notes.append(Words(
             N_("{pods} pods are too many to show one by one (at most {limit}): the matrix is shown by workload."),
@@ -176,7 +176,7 @@ def _matrix(request: Request, cluster: Cluster, context: dict[str, Any]) -> int:
         shown=shown,
         mby=by,
         matrix_notes=notes,
-        marks=grid_marks(cluster, m, grid),
+        marks=grid_marks(cluster, m, grid, shown),
         short=len(picked) == 1,
         cell_query=urlencode(query),
         export_query=urlencode(query),
@@ -228,7 +228,7 @@ async def connectivity_export(request: Request, cluster: ClusterDep) -> Response
     fmt = q.get("format", "")
     if fmt not in FORMATS:
         raise BadRequest(Words(N_("Choose a download format: csv, md or svg.")))
-    picked, port, protocol, by = _read_matrix(cluster, q)
+    picked, port, protocol, by = _read_matrix(cluster, q, analysis.namespace_pods(cluster, None))
     _, grid = matrix_view(cluster, picked, port, protocol, by, limit=EXPORT_LIMIT)
     body, media, headers = attachment(grid, fmt)
     return Response(body, media_type=media, headers=headers)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from app.api.schemas import GridAnswer
 from tests.api.conftest import Api, wait_for
 from tests.sandbox.kubectl import Kubectl
 from tests.web.test_connectivity_services import reference_app
@@ -111,3 +113,30 @@ async def test_a_star_is_every_namespace(api: Api, namespace: str, seen: list[st
     pods = {p for g in answer["groups"] for p in g["pods"]}
     assert pods == {f"{p.namespace}/{p.name}" for p in cluster.cache.pods()}
     assert {f"{namespace}/{n}" for n in seen} <= pods
+
+
+async def test_the_answer_is_kept_until_the_cluster_changes(
+    api: Api, k: Kubectl, namespace: str, seen: list[str]
+) -> None:
+    params = {"namespace": namespace, "port": "80"}
+    first = await get(api, URL + "/matrix", **params)
+    GridAnswer.model_validate_json(first.content)  # the answer written from the counts holds to its model
+    nginx, busybox = f"{namespace}/Deployment/nginx", f"{namespace}/Deployment/busybox"
+    assert first.json()["cells"][nginx][busybox]["state"] == "allowed"
+    assert (await get(api, URL + "/matrix", **params)).content == first.content
+    csv_before = (await get(api, URL + "/matrix", format="csv", **params)).text
+
+    # nginx may send nowhere: the kept matrix must not be what answers next
+    k("apply", "-f", "-", stdin=json.dumps({
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "deny-egress", "namespace": namespace},
+        "spec": {"podSelector": {"matchLabels": {"run": "nginx"}}, "policyTypes": ["Egress"]},
+    }))  # fmt: skip
+    cluster = next(iter(api.app.state.clusters))
+    await wait_for(lambda: any(p.name == "deny-egress" for p in cluster.cache.network_policies(namespace)), timeout=20)
+    after = (await get(api, URL + "/matrix", **params)).json()
+    assert after["cells"][nginx][busybox] == {"state": "denied", "allowed": 0, "total": 2}
+    assert after["cells"][busybox][nginx] == first.json()["cells"][busybox][nginx]
+    rows = list(csv.reader(io.StringIO((await get(api, URL + "/matrix", format="csv", **params)).text)))
+    assert rows != list(csv.reader(io.StringIO(csv_before)))
+    assert rows[2] == [f"{namespace}/nginx (Deployment)", "denied 0/2", "mixed 2/4"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 
@@ -14,6 +15,7 @@ from app.cli.bench import synthetic_world
 from app.policies.documents import Namespace, Pod
 from app.policies.matrix import Matrix, matrix
 from app.policies.matrix_export import (
+    CORNER,
     Cell,
     Grid,
     Workload,
@@ -21,6 +23,7 @@ from app.policies.matrix_export import (
     by_workload,
     filename,
     to_csv,
+    to_json,
     to_markdown,
     to_svg,
     workload_of,
@@ -187,3 +190,27 @@ def test_file_names_say_what_the_matrix_is() -> None:
     _, pods, grouped = grids()
     assert filename(grouped, "md") == "matrix-ops-shop-tcp-8080-by-workload.md"
     assert filename(pods, "svg") == "matrix-ops-shop-tcp-8080-by-pod.svg"
+
+
+@pytest.mark.parametrize("which", ["pod", "workload"])
+def test_the_json_written_from_the_counts_is_the_grid(which: str) -> None:
+    _, pods, grouped = grids()
+    grid = pods if which == "pod" else grouped
+    assert json.loads(to_json(grid)) == grid.as_dict()
+    assert json.loads(to_json(by_pod(matrix(World([], [], []), 80)))) == {
+        "port": 80, "protocol": "TCP", "by": "pod", "groups": [], "cells": {},
+    }  # fmt: skip
+
+
+def test_the_csv_quotes_a_label_as_the_csv_module_does() -> None:
+    w = shop()
+    m = matrix(w, 8080)
+    odd = 'a,"b"'
+    names = {r: odd if p.name == "debug" else p.name for r, p in w.pods.items()}
+    grid = by_workload(m, {r: Workload(p.namespace, "Deployment", names[r]) for r, p in w.pods.items()})
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow([f"{grid.connection} {CORNER}", *(h.label() for h in grid.heads)])
+    writer.writerows([src.label(), *(c.text() for c in row)] for src, row in grid.rows())
+    assert to_csv(grid) == expected.getvalue()
+    assert 'ops/a,"b" (Deployment)' in next(csv.reader(io.StringIO(to_csv(grid))))

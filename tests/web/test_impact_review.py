@@ -10,6 +10,7 @@ import re
 
 import yaml
 
+from app import analysis
 from tests.sandbox.kubectl import Kubectl
 from tests.web.test_connectivity_services import console, reference  # noqa: F401  (fixtures)
 from tests.web.test_editor_page_points import post_panel
@@ -96,3 +97,24 @@ async def test_the_edit_panel_review_shows_the_changes(console: Console, referen
     )  # fmt: skip
     assert opened.status_code == 200, opened.text
     assert f"{ns}/busybox → {ns}/nginx:80/TCP (http)" in changes(opened.text)["allowed"]
+
+
+async def test_the_pods_nodes_are_remembered_until_a_pod_changes(
+    console: Console,  # noqa: F811
+    reference: Reference,  # noqa: F811
+    k: Kubectl,
+) -> None:
+    ns, ips = reference
+    await console.until(delete_url(ns), "busybox-")  # the console's cache holds the pods
+    cluster = console.app.state.clusters.get("sandbox")
+    first = analysis.pod_nodes(cluster)
+    assert analysis.pod_nodes(cluster) is first  # every review asks: not rebuilt from 10,000 pods each time
+    busybox = next(name for name in ips if name.startswith("busybox"))
+    assert first[f"{ns}/{busybox}"]
+    k("label", "pod", "-n", ns, busybox, "noticed=yes")
+    for _ in range(100):  # until the cache has seen the label: then the mapping is made again
+        again = analysis.pod_nodes(cluster)
+        if again is not first:
+            break
+        await asyncio.sleep(0.1)
+    assert again is not first and again[f"{ns}/{busybox}"] == first[f"{ns}/{busybox}"]
