@@ -77,11 +77,19 @@ async def end(db: AsyncSession, session_id: str | None) -> None:
 
 
 async def load(db: AsyncSession, settings: Settings, session_id: str) -> tuple[LoginSession, User] | None:
-    """The live session and its enabled user, touching ``last_seen_at``; expired ones are deleted.
-    Caller commits."""
-    row = await db.get(LoginSession, _hash(session_id))
-    if row is None:
+    """The live session and its enabled user (one query), touching ``last_seen_at``; expired ones
+    are deleted. Read on every request, so that a session ended or a user disabled through any
+    replica is refused at once. Caller commits (``commit_changes``)."""
+    found = (
+        await db.execute(
+            select(LoginSession, User)
+            .outerjoin(User, User.id == LoginSession.user_id)
+            .where(LoginSession.id_hash == _hash(session_id))
+        )
+    ).first()
+    if found is None:
         return None
+    row, user = found
     now = utcnow()
     idle = timedelta(seconds=settings.session_idle_timeout)
     if now - row.last_seen_at > idle or now - row.created_at > timedelta(
@@ -89,7 +97,6 @@ async def load(db: AsyncSession, settings: Settings, session_id: str) -> tuple[L
     ):
         await db.delete(row)
         return None
-    user = await db.get(User, row.user_id)
     if user is None or user.disabled:
         await db.delete(row)
         return None
@@ -97,6 +104,13 @@ async def load(db: AsyncSession, settings: Settings, session_id: str) -> tuple[L
     if now - row.last_seen_at > min(idle / 10, timedelta(seconds=30)):
         row.last_seen_at = now
     return row, user
+
+
+async def commit_changes(db: AsyncSession) -> None:
+    """Commit what a request's sign-in check changed (a session touched or deleted, a token's last
+    use): a check that changed nothing, as most do, costs no COMMIT round trip."""
+    if db.new or db.dirty or db.deleted:
+        await db.commit()
 
 
 async def purge_expired(db: AsyncSession, settings: Settings) -> int:

@@ -196,7 +196,10 @@ async def revoke_token(db: AsyncSession, token_id: int, *, actor: str = "", via:
 
 
 async def authenticate(db: AsyncSession, plain: str) -> tuple[ApiToken, User]:
-    """The active token and its enabled user, its last use recorded; Unauthorized otherwise."""
+    """The active token and its enabled user (one query, on every request, so that a token revoked
+    or a user disabled through any replica is refused at once), its last use recorded (not
+    flushed: the caller commits, see ``app.accounts.sessions.commit_changes``); Unauthorized
+    otherwise."""
     if not plain.startswith(TOKEN_PREFIX):
         raise Unauthorized("unknown API token")
     digest = hash_secret(plain)
@@ -221,5 +224,4 @@ async def authenticate(db: AsyncSession, plain: str) -> tuple[ApiToken, User]:
     # behind the database's writers (SQLite has one) to say when the token was last used.
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_STEP:
         token.last_used_at = now
-        await db.flush()
     return token, user

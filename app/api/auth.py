@@ -135,7 +135,10 @@ async def get_caller(request: Request, db: Annotated[AsyncSession, Depends(get_d
             raise Unauthorized("the Authorization header carries no token")
         if credential.startswith(api_tokens.TOKEN_PREFIX):
             token, user = await api_tokens.authenticate(db, credential)
-            await db.commit()  # the last use
+            # Always end the transaction, changed or not: it hands the request's connection back
+            # to the pool while the route runs (a write waits on the API server); held, 20
+            # concurrent writers took every pooled connection and waited 30 s for their next one.
+            await db.commit()
             caller = Caller(user, token.scope, "token", f"token:{token.id}")
         elif credential.count(".") == 2 and oidc.enabled(request.app.state.settings):
             user = await _oidc_user(request, db, credential)

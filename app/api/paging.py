@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Query
+from fastapi import Query, Request, Response
 
 from app.errors import BadRequest
 
@@ -56,6 +57,16 @@ def page(
     more = len(ordered) > size
     last = key(chunk[-1]) if chunk else None
     return chunk, (encode(what, list(last) if isinstance(last, tuple) else last) if more else None)
+
+
+def json_answer(request: Request, body: bytes) -> Response:
+    """A list page already serialised: 200 with ``body`` and an ETag that digests it, or 304 when
+    the request's ``If-None-Match`` names that ETag (or is ``*``)."""
+    tag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    wanted = {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}
+    if tag in wanted or "*" in wanted:
+        return Response(status_code=304, headers={"ETag": tag})
+    return Response(body, media_type="application/json", headers={"ETag": tag})
 
 
 def _cmp_key(value: Any) -> Any:

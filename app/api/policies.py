@@ -10,6 +10,7 @@ validation, then the API server), which also checks the operator role and the wh
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -36,6 +37,7 @@ from app.api.schemas import (
     PolicyAnswer,
     PolicyList,
 )
+from app.cluster import Cluster, ClusterCache
 from app.editing import service as editing
 from app.errors import BadRequest, Invalid, NotFound
 from app.policies.lint import Lint, lint_offline
@@ -56,6 +58,42 @@ async def _read_policy(request: Request) -> NetworkPolicy:
     return policy
 
 
+# Each cache's list answers (JSON bytes), by namespace (None: all), limit and continue token, as
+# serialised at one version of the cached NetworkPolicies (``kind_version``): a change the cache
+# sees moves the version, so the next request serialises again. At most LIST_MEMO answers a version.
+LIST_MEMO = 64
+_lists: WeakKeyDictionary[ClusterCache, tuple[int, dict[tuple[str | None, int | None, str | None], bytes]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _policy_page(
+    request: Request, c: Cluster, namespace: str | None, limit: int | None, continue_: str | None
+) -> Response:
+    """One page of the cached NetworkPolicies (of ``namespace``, or of every namespace), as
+    ``PolicyList`` JSON with a digest ETag (``If-None-Match`` answers 304)."""
+    cache = c.cache
+    version = cache.kind_version("networkpolicies")
+    held = _lists.get(cache)
+    if held is None or held[0] != version:
+        held = _lists[cache] = (version, {})
+    key = (namespace, limit, continue_)
+    body = held[1].get(key)
+    if body is None:
+        items, more = paging.page(
+            cache.network_policies(namespace),
+            (lambda p: p.name) if namespace is not None else (lambda p: [p.namespace, p.name]),
+            f"{c.name}/{namespace}/networkpolicies" if namespace is not None else f"{c.name}/networkpolicies",
+            limit,
+            continue_,
+        )
+        answer = PolicyList(items=[policy_answer(p) for p in items], metadata=ListMeta(continue_=more))
+        body = answer.model_dump_json(by_alias=True).encode()
+        if len(held[1]) < LIST_MEMO:
+            held[1][key] = body
+    return paging.json_answer(request, body)
+
+
 @router.get(BASE, response_model=PolicyList, summary="NetworkPolicies of a namespace")
 async def list_policies(
     request: Request,
@@ -64,16 +102,9 @@ async def list_policies(
     c: PolicyCluster,
     limit: LimitQuery = None,
     continue_: ContinueQuery = None,
-) -> PolicyList:
+) -> Response:
     require_namespace(c, namespace)
-    items, more = paging.page(
-        c.cache.network_policies(namespace),
-        lambda p: p.name,
-        f"{c.name}/{namespace}/networkpolicies",
-        limit,
-        continue_,
-    )
-    return PolicyList(items=[policy_answer(p) for p in items], metadata=ListMeta(continue_=more))
+    return _policy_page(request, c, namespace, limit, continue_)
 
 
 @router.get(
@@ -87,15 +118,8 @@ async def list_all_policies(
     c: PolicyCluster,
     limit: LimitQuery = None,
     continue_: ContinueQuery = None,
-) -> PolicyList:
-    items, more = paging.page(
-        c.cache.network_policies(),
-        lambda p: [p.namespace, p.name],
-        f"{c.name}/networkpolicies",
-        limit,
-        continue_,
-    )
-    return PolicyList(items=[policy_answer(p) for p in items], metadata=ListMeta(continue_=more))
+) -> Response:
+    return _policy_page(request, c, None, limit, continue_)
 
 
 @router.get(

@@ -39,6 +39,7 @@ from app.audit.models import (
 )
 from app.cluster.client import WriteResult
 from app.cluster.errors import TooManyRequests
+from app.db import autocommit
 from app.errors import BadRequest, DomainError, NotFound, Unavailable
 from app.policies.model import dump_yaml
 
@@ -165,7 +166,7 @@ async def audited_write(
     """
     intent = _entry(change.actor, change.via, change.cluster, change.namespace, change.kind, change.name,
                     change.action, PENDING, change.before, change.intended, "")  # fmt: skip
-    async with sessions() as session:
+    async with autocommit(sessions) as session:
         session.add(intent)
         await session.commit()
         entry_id = intent.id
@@ -208,10 +209,11 @@ async def complete(
     stmt = update(AuditEntry).where(AuditEntry.id == entry_id).values(**values)
     if only_from:
         stmt = stmt.where(AuditEntry.outcome.in_(only_from))
-    async with sessions() as session:
+    async with autocommit(sessions) as session:
         changed = (await session.execute(stmt)).rowcount  # type: ignore[attr-defined]
         await session.commit()
     return bool(changed)
+
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from app.durations import human_duration
@@ -77,10 +77,18 @@ def policy_rows(
     lints: Mapping[str, Sequence[Lint]] | None = None,
 ) -> list[PolicyRow]:
     """``lints``: the findings by ``namespace/name``."""
-    now = now or datetime.now(UTC)
+    return arrange_rows(
+        build_rows(policies, pods, lints=lints), now=now, name_filter=name_filter, sort=sort, descending=descending
+    )
+
+
+def build_rows(
+    policies: Iterable[NetworkPolicy], pods: Iterable[Pod], *, lints: Mapping[str, Sequence[Lint]] | None = None
+) -> list[PolicyRow]:
+    """The rows of ``policies``, unsorted and without their age: the costly part (each policy's
+    selector against every pod), which a caller may keep while the objects stay the same."""
     pods = list(pods)
-    needle = name_filter.strip().lower()
-    rows = [
+    return [
         PolicyRow(
             name=p.name,
             namespace=p.namespace,
@@ -89,16 +97,29 @@ def policy_rows(
             destination=summarize_direction(p, "Egress"),
             pods=len(selected_pods(p, pods)),
             created=p.metadata.creation_timestamp or "",
-            age=age(p.metadata.creation_timestamp, now),
+            age="",
             deletion=deletion(p),
             lints=tuple((lints or {}).get(p.ref(), ())),
         )
         for p in policies
-        if needle in p.name.lower()
     ]
+
+
+def arrange_rows(
+    rows: Iterable[PolicyRow],
+    *,
+    now: datetime | None = None,
+    name_filter: str = "",
+    sort: str = "name",
+    descending: bool = False,
+) -> list[PolicyRow]:
+    """``rows`` (from ``build_rows``) whose name holds ``name_filter``, aged at ``now``, sorted."""
+    now = now or datetime.now(UTC)
+    needle = name_filter.strip().lower()
+    shown = [replace(r, age=age(r.created or None, now)) for r in rows if needle in r.name.lower()]
     key = {
         "name": lambda r: r.name,
         "pods": lambda r: (r.pods, r.name),
         "created": lambda r: (r.created, r.name),
     }.get(sort, lambda r: r.name)
-    return sorted(rows, key=key, reverse=descending)
+    return sorted(shown, key=key, reverse=descending)

@@ -8,7 +8,9 @@ what was done in a ``role="status"`` message (``app.web.forms.done_url`` and ``n
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Hashable
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -19,7 +21,7 @@ from app.cluster import Cluster, ClusterCache
 from app.editing import service as editing
 from app.policies.lifecycle import terminating_namespaces
 from app.policies.lint import TOO_MANY_POLICIES, Lint
-from app.policies.listing import RECOMMENDED_MAXIMUM, SORT_KEYS, policy_rows
+from app.policies.listing import RECOMMENDED_MAXIMUM, SORT_KEYS, PolicyRow, arrange_rows, build_rows
 from app.policies.model import NetworkPolicy
 from app.policies.words import N_
 from app.web.deps import ClusterDep, console_writer
@@ -70,6 +72,37 @@ def row_lints(cluster: Cluster, policies: list[NetworkPolicy]) -> dict[str, list
     return {ref: [f for f in each if f.rule is not TOO_MANY_POLICIES] for ref, each in found.items()}
 
 
+# The rows of each namespace, with what they were built from (``rows_key``): built once, not per
+# request, and again on the first request after the cache has a change they depend on.
+ROWS_MEMO = 1024  # namespaces remembered per cache
+_rows: WeakKeyDictionary[ClusterCache, dict[str, tuple[Hashable, list[PolicyRow]]]] = WeakKeyDictionary()
+
+
+def rows_key(cache: ClusterCache, namespace: str) -> Hashable:
+    """What the rows of ``namespace`` are built from: its policies (each at its resourceVersion)
+    and the version of every other kind the cache holds (pods and namespaces for the counts; with
+    Services and the enforcement facts, for the lints). A policy of another namespace does not
+    count: the lints marked on rows judge a policy against pods and namespaces, and the one about
+    the cluster's number of policies is said above the list, not on rows."""
+    kinds = tuple(cache.kind_version(s.kind) for s in cache.scopes if s.kind != "networkpolicies")
+    mine = sorted((p.name, p.metadata.resource_version or "") for p in cache.network_policies(namespace))
+    return kinds, tuple(mine)
+
+
+def namespace_rows(cluster: Cluster, namespace: str) -> tuple[Hashable, list[PolicyRow]]:
+    """``build_rows`` of ``namespace`` and its ``rows_key`` (remembered while the key holds)."""
+    cache = cluster.cache
+    key = rows_key(cache, namespace)
+    held = _rows.setdefault(cache, {})
+    found = held.get(namespace)
+    if found is None or found[0] != key:
+        if len(held) >= ROWS_MEMO:  # any name may be asked for
+            held.clear()
+        policies = cache.network_policies(namespace)
+        found = held[namespace] = (key, build_rows(policies, cache.pods(namespace), lints=row_lints(cluster, policies)))
+    return found
+
+
 def list_context(
     request: Request, cluster: Cluster, read_only: object, namespace: str = ""
 ) -> dict[str, object]:
@@ -82,15 +115,8 @@ def list_context(
     sort = sort if sort in SORT_KEYS else "name"
     descending = q.get("dir") == "desc"
     name_filter = q.get("q", "")
-    policies = cluster.cache.network_policies(namespace)
-    rows = policy_rows(
-        policies,
-        cluster.cache.pods(namespace),
-        name_filter=name_filter,
-        sort=sort,
-        descending=descending,
-        lints=row_lints(cluster, policies),
-    )
+    key, built = namespace_rows(cluster, namespace)
+    rows = arrange_rows(built, name_filter=name_filter, sort=sort, descending=descending)
     total = len(cluster.cache.network_policies())
     return {
         "notice": notice(request, DONE),
@@ -107,6 +133,9 @@ def list_context(
         "enforcement": cluster.cache.enforcement(),
         "recommended_maximum": RECOMMENDED_MAXIMUM,
         "version": list_version(cluster.cache),
+        # the keys of the fragments the page renders once (app.web.templating.cached_include)
+        "rows_version": (list_version(cluster.cache), key),
+        "namespaces_version": cluster.cache.kind_version("namespaces"),
         "nav": "networkpolicies",
         "read_only": read_only,
     }

@@ -4,6 +4,7 @@ unknown); unsettled entries are settled against the cluster; every entry keeps t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from app.audit.models import AuditEntry
 from app.audit.reconcile import reconcile, verdict
 from app.cluster import Cluster, ClusterRegistry
 from app.editing import service as editing
-from app.errors import AlreadyExists, Unavailable
+from app.errors import AlreadyExists, Conflict, Unavailable
 from app.policies.model import NetworkPolicy
 from tests.conftest import free_port
 
@@ -88,6 +89,35 @@ async def test_the_intent_is_committed_before_the_write_and_completed_with_the_s
     assert stored["metadata"]["uid"] == result.object["metadata"]["uid"]
     assert stored["metadata"]["resourceVersion"] == result.object["metadata"]["resourceVersion"]
     assert "managedFields" not in stored["metadata"]
+
+
+async def test_twenty_concurrent_editors_each_get_their_entries_and_a_stale_version_is_a_conflict(
+    sessions: Sessions, cluster: Cluster, scratch: str
+) -> None:
+    writer, names = _writer(sessions), [f"editor-{i:02d}" for i in range(20)]
+    created = await asyncio.gather(*(
+        editing.write(cluster, NetworkPolicy.from_dict(_policy(name, scratch)), update=False, dry_run=False,
+                      writer=writer) for name in names))  # fmt: skip
+
+    async def edit(name: str, version: str | None, port: int) -> editing.Outcome:
+        obj = _policy(name, scratch, port)
+        policy = NetworkPolicy.from_dict({**obj, "metadata": {**obj["metadata"], "resourceVersion": version}})
+        return await editing.write(cluster, policy, update=True, dry_run=False, writer=writer)
+
+    versions = [o.policy.metadata.resource_version for o in created]
+    await asyncio.gather(*(edit(name, version, 81) for name, version in zip(names, versions, strict=True)))
+    # each editor again from the version it started with: stale now, a conflict, never an overwrite
+    stale = await asyncio.gather(*(edit(name, version, 82) for name, version in zip(names, versions, strict=True)),
+                                 return_exceptions=True)  # fmt: skip
+    assert all(isinstance(answer, Conflict) for answer in stale), stale
+    for name in names:
+        stored = await cluster.get_object("NetworkPolicy", scratch, name)
+        assert stored["spec"]["ingress"][0]["ports"][0]["port"] == 81
+    entries = await _entries(sessions)
+    by_outcome = sorted((e.action, e.outcome) for e in entries)
+    assert by_outcome == [("create", "success")] * 20 + [("update", "failure")] * 20 + [("update", "success")] * 20
+    assert sorted(e.name for e in entries if e.outcome == "failure") == names
+    assert all(e.completed_at is not None for e in entries)
 
 
 async def test_a_refusal_by_the_api_server_completes_the_entry_as_failure(

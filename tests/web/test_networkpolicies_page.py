@@ -323,3 +323,56 @@ async def test_after_ok_on_an_edit_the_list_says_the_policy_was_updated(
     finally:
         client.cookies.delete("lang")
     assert '<div class="notice" role="status" id="np-done">网络策略 edited 已更新。</div>' in listed.text
+
+
+async def test_a_change_shows_on_the_page_and_the_rest_list_as_soon_as_the_cache_has_it(
+    admin: Any, kube: Any, namespace: str
+) -> None:
+    """The page's rows and the REST list are kept per cache version (issue 16): a change made
+    through the API server shows on the very next request after the cache has it, and the list's
+    ETag moves with it."""
+    app, client = admin
+    cache = app.state.clusters.get("sandbox").cache
+    page_url = f"/clusters/sandbox/networkpolicies?namespace={namespace}"
+    rest_url = f"/api/v1/clusters/sandbox/namespaces/{namespace}/networkpolicies"
+    await make_policy(kube, namespace, "kept", {"podSelector": {"matchLabels": {"app": "before"}}})
+    await wait_cached(app, namespace, "kept")
+    for _ in range(2):  # the second answers come from what the first ones kept
+        page, listed = await client.get(page_url), await client.get(rest_url)
+    assert "app=before" in page.text and "app=after" not in page.text
+    assert [p["object"]["metadata"]["name"] for p in listed.json()["items"]] == ["kept"]
+    old_tag = listed.headers["ETag"]
+    assert (await client.get(rest_url, headers={"If-None-Match": old_tag})).status_code == 304
+
+    net = k8s.NetworkingV1Api(kube)
+    changed = await net.patch_namespaced_network_policy(
+        "kept", namespace, {"spec": {"podSelector": {"matchLabels": {"app": "after"}}}}
+    )
+    await make_policy(kube, namespace, "added", {"podSelector": {}})
+    for _ in range(100):
+        held = cache.network_policy(namespace, "kept")
+        if held is not None and held.metadata.resource_version == changed.metadata.resource_version:
+            if cache.network_policy(namespace, "added") is not None:
+                break
+        await asyncio.sleep(0.02)
+    page, listed = await client.get(page_url), await client.get(rest_url)  # no wait: the cache has both
+    assert "app=after" in page.text and "app=before" not in page.text and ">added</a>" in page.text
+    kept = next(p for p in listed.json()["items"] if p["object"]["metadata"]["name"] == "kept")
+    assert kept["object"]["spec"]["podSelector"] == {"matchLabels": {"app": "after"}}
+    assert [p["object"]["metadata"]["name"] for p in listed.json()["items"]] == ["added", "kept"]
+    assert listed.headers["ETag"] != old_tag
+    assert (await client.get(rest_url, headers={"If-None-Match": old_tag})).status_code == 200
+    assert (await client.get(rest_url, headers={"If-None-Match": listed.headers["ETag"]})).status_code == 304
+    everywhere = await client.get("/api/v1/clusters/sandbox/networkpolicies", params={"limit": 500})
+    assert any(p["object"]["metadata"]["name"] == "added" for p in everywhere.json()["items"]) or everywhere.json()[
+        "metadata"
+    ]["continue"]
+
+    await net.delete_namespaced_network_policy("added", namespace)
+    for _ in range(100):
+        if cache.network_policy(namespace, "added") is None:
+            break
+        await asyncio.sleep(0.02)
+    page, listed = await client.get(page_url), await client.get(rest_url)
+    assert ">added</a>" not in page.text and ">kept</a>" in page.text
+    assert [p["object"]["metadata"]["name"] for p in listed.json()["items"]] == ["kept"]
