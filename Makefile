@@ -62,8 +62,10 @@ lint: $(VENV)/.installed-dev
 screenshots: $(VENV)/.installed-dev browser
 	NETPOL_SCREENSHOTS_DIR=docs $(BIN)/python -m pytest tests/e2e/test_screenshots.py
 
+# 1x, 2x and 4x a quarter of the large scale (4x is large), written to docs/performance.md with its plot.
+BENCH ?= --scale quarter --steps 1,2,4 --write-doc docs/performance.md
 bench: $(VENV)/.installed locale wrk localcluster
-	$(BIN)/netpol-console bench --scale large
+	$(BIN)/netpol-console bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) var

@@ -8,6 +8,7 @@ import json
 import random
 import shutil
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,7 @@ class Load:
         }  # fmt: skip
 
     def line(self) -> str:
-        return (f"{self.per_second:7.1f} req/s, {self.errors} errors, p50 {self.p50 * 1000:.1f} ms, "
+        return (f"{self.per_second:.1f} req/s, {self.errors} errors, p50 {self.p50 * 1000:.1f} ms, "
                 f"p95 {self.p95 * 1000:.1f} ms, p99 {self.p99 * 1000:.1f} ms "
                 f"({self.clients} clients, {self.seconds:.0f} s)")  # fmt: skip
 
@@ -86,18 +87,32 @@ async def wrk(url: str, headers: dict[str, str], clients: int, seconds: float, t
 
 @dataclass(frozen=True)
 class Editing:
-    """Concurrent editors: the latency of the accepted writes, conflicts (409, retried after a
-    fresh read), other errors, and the lost updates (accepted writes missing from the result)."""
+    """Concurrent editors: the latency of the accepted writes, conflicts (409/412, retried after a
+    fresh read), other failures by status or error (``failures``), the lost updates (accepted
+    writes missing from the result) and the unacknowledged ones (writes the API server holds
+    although the console answered with an error)."""
 
     editors: int
     writes: Timing
     conflicts: int
-    errors: int
+    failures: dict[str, int]
     lost: int
+    unacknowledged: int = 0
+
+    @property
+    def errors(self) -> int:
+        return sum(self.failures.values())
+
+    def outcome(self) -> str:
+        """Conflicts, errors (by kind), lost and unacknowledged updates, in words."""
+        kinds = f" ({', '.join(f'{k}: {n}' for k, n in sorted(self.failures.items()))})" if self.failures else ""
+        return (f"{self.conflicts} conflicts, {self.errors} errors{kinds}, {self.lost} lost updates, "
+                f"{self.unacknowledged} unacknowledged")  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return {"editors": self.editors, "writes": self.writes.as_dict(), "conflicts": self.conflicts,
-                "errors": self.errors, "lostUpdates": self.lost}  # fmt: skip
+                "errors": self.errors, "failures": self.failures, "lostUpdates": self.lost,
+                "unacknowledged": self.unacknowledged}  # fmt: skip
 
 
 async def edit_concurrently(
@@ -112,19 +127,26 @@ async def edit_concurrently(
     """``editors`` tasks for ``seconds``: each reads a random policy of ``names`` (GET, its ETag),
     increments its COUNTER label and PUTs it with If-Match. Afterwards the counters as the API
     server stores them (``stored_total``) must add up to the accepted writes; any shortfall is a
-    lost update."""
+    lost update. An error answer or a broken connection (uvicorn closes the connection after a
+    500 that went out whole, and the next request on it is reset) is counted, never raised: the
+    editors go on until the time is up."""
     latencies: list[float] = []
-    conflicts = errors = 0
+    conflicts = 0
+    failures: Counter[str] = Counter()
     deadline = time.monotonic() + seconds
     rnd = random.Random(7)
 
     async def editor() -> None:
-        nonlocal conflicts, errors
+        nonlocal conflicts
         while time.monotonic() < deadline:
             url = f"{base}/namespaces/{namespace}/networkpolicies/{rnd.choice(names)}"
-            got = await client.get(url)
+            try:
+                got = await client.get(url)
+            except httpx.TransportError as exc:
+                failures[f"GET {type(exc).__name__}"] += 1
+                continue
             if got.status_code != 200:
-                errors += 1
+                failures[f"GET {got.status_code}"] += 1
                 continue
             stored = got.json()["object"]
             labels = dict(stored["metadata"].get("labels") or {})
@@ -133,14 +155,20 @@ async def edit_concurrently(
                     "metadata": {"name": stored["metadata"]["name"], "namespace": namespace, "labels": labels},
                     "spec": stored["spec"]}  # fmt: skip
             started = time.perf_counter()
-            put = await client.put(url, json=sent, headers={"If-Match": got.headers.get("etag", "")})
+            try:
+                put = await client.put(url, json=sent, headers={"If-Match": got.headers.get("etag", "")})
+            except httpx.TransportError as exc:
+                failures[f"PUT {type(exc).__name__}"] += 1
+                continue
             if put.status_code == 200:
                 latencies.append(time.perf_counter() - started)
             elif put.status_code in (409, 412):
                 conflicts += 1
             else:
-                errors += 1
+                failures[f"PUT {put.status_code}"] += 1
 
     await asyncio.gather(*(editor() for _ in range(editors)))
     total = await stored_total()
-    return Editing(editors, Timing.of(latencies), conflicts, errors, abs(len(latencies) - total))
+    accepted = len(latencies)
+    return Editing(editors, Timing.of(latencies), conflicts, dict(failures),
+                   lost=max(0, accepted - total), unacknowledged=max(0, total - accepted))  # fmt: skip

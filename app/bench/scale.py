@@ -36,9 +36,24 @@ class Scale:
     def big_pods(self) -> int:
         return self.big_deployments * self.replicas
 
+    @property
+    def objects(self) -> int:
+        """Everything seeded that the console caches: namespaces, Deployments, pods, policies."""
+        return self.namespaces + self.deployments + self.pods + self.policies
+
+    def times(self, k: int) -> Scale:
+        """``k`` times the objects, the largest namespace included (a step of ``--steps``)."""
+        if k == 1:
+            return self
+        return Scale(f"{self.name}x{k}", self.namespaces * k, self.deployments * k, self.replicas,
+                     self.policies * k, self.big_deployments * k, self.big_policies * k)  # fmt: skip
+
 
 SCALES = {
+    "tiny": Scale("tiny", 3, 6, 2, 6, 2, 2),  # the CI smoke test's --steps
     "small": Scale("small", 10, 50, 4, 50, 10, 10),
+    # A quarter of large: --scale quarter --steps 1,2,4 ends at large's totals (48 policies in BIG, not 50).
+    "quarter": Scale("quarter", 50, 250, 10, 250, 5, 12),
     "large": Scale("large", 200, 1000, 10, 1000, 20, 50),
 }
 

@@ -223,13 +223,40 @@ def _refuse_duplicate_keys(value: Any, path: str) -> None:
 
 
 # ----- YAML -----
+#
+# Two loaders that refuse the same texts: libyaml's (PyYAML's C parser and composer, about twenty
+# times faster, so the offline CLI reads a file of thousands of objects in well under a second)
+# when it is there and bounds nesting itself, the pure-Python one otherwise. libyaml refuses
+# nesting deeper than 1,000 while scanning, so its recursive composer never nears the C stack's
+# end; the composed tree is then checked once for what libyaml accepts and we do not (an alias,
+# depth over MAX_DEPTH, a field twice). The pure-Python composer recurses in Python, so it
+# counts levels and refuses aliases as it descends. Whatever libyaml refuses, for whatever
+# reason, the pure-Python loader reads again and judges: one verdict and one wording for both.
+
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
 
 
 class _TooDeep(yaml.composer.ComposerError):
     pass
 
 
-class _Loader(yaml.SafeLoader):
+class _Checked:
+    """The constructing half both loaders share: every document's tree checked before it is built
+    (and integers beyond int64 kept as their text, ``_construct_int``)."""
+
+    def construct_document(self, node: Any) -> Any:
+        _check_tree(node)
+        return super().construct_document(node)  # type: ignore[misc]
+
+
+def _construct_int(loader: Any, node: Any) -> Any:
+    text = str(loader.construct_scalar(node))
+    if len(text.replace("_", "").lstrip("+-0")) > 19:  # beyond int64 (or a huge base-60 number)
+        return text
+    return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+
+
+class _Loader(_Checked, yaml.SafeLoader):
     """Safe YAML, without aliases, no deeper than MAX_DEPTH, no field twice in one mapping."""
 
     def __init__(self, stream: str) -> None:
@@ -239,7 +266,7 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not accepted", event.start_mark)
+            raise yaml.composer.ComposerError(None, None, _ALIASES, event.start_mark)
         if not self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
             return super().compose_node(parent, index)
         # The composer descends by recursion: count the levels and stop long before Python does.
@@ -251,39 +278,89 @@ class _Loader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
-    def construct_document(self, node: Any) -> Any:
-        _refuse_duplicates(node, "")
-        return super().construct_document(node)
 
-    def construct_yaml_int(self, node: Any) -> Any:
-        text = str(self.construct_scalar(node))
-        if len(text.replace("_", "").lstrip("+-0")) > 19:  # beyond int64 (or a huge base-60 number)
-            return text
-        return super().construct_yaml_int(node)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_ALIASES = "YAML aliases (*name) are not accepted"
 
 
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
-
-
-def _refuse_duplicates(node: Any, path: str) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            where = f"{path}.{key}" if path else str(key)
-            if key is not None and key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f'duplicate field "{where}"', key_node.start_mark)
-            seen.add(key)
-            _refuse_duplicates(value_node, where)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _refuse_duplicates(item, f"{path}[{i}]")
-
-
-def _yaml_documents(text: str) -> list[Any]:
+def _libyaml_bounds_nesting() -> bool:
+    """Whether PyYAML has libyaml and that libyaml refuses deep nesting before composing it
+    (libyaml 0.2.6 does; an older one would let the C composer recurse until the process dies)."""
+    if not yaml.__with_libyaml__:
+        return False
     try:
-        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+        yaml.compose("[" * 2000, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
+        return _LIBYAML_TOO_DEEP in str(exc)
+    return False
+
+
+_YAML_LOADER: type[Any] = _Loader
+if _libyaml_bounds_nesting():
+
+    class _CLoader(_Checked, yaml.CSafeLoader):
+        """``_Loader``'s refusals over libyaml's parser and composer."""
+
+    _CLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    _YAML_LOADER = _CLoader
+
+
+def yaml_loader() -> type[Any]:
+    """The YAML loader ``parse_policy_text`` uses: libyaml's when PyYAML has it, else pure Python."""
+    return _YAML_LOADER
+
+
+def _check_tree(root: Any) -> None:
+    """Refuse, in one pass over a composed document, a node reached twice (an alias), nesting
+    deeper than MAX_DEPTH and a scalar key given twice in one mapping (named by its path)."""
+    seen: set[int] = set()
+    # (node, depth in collections, parent entry, key or index): the path is built only to be said.
+    stack: list[tuple[Any, int, Any, Any]] = [(root, 0, None, None)]
+    while stack:
+        entry = stack.pop()
+        node, depth = entry[0], entry[1]
+        if id(node) in seen:
+            raise yaml.composer.ComposerError(None, None, _ALIASES, node.start_mark)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            if depth >= MAX_DEPTH:
+                raise _TooDeep(None, None, "nested too deeply", node.start_mark)
+            keys: set[Any] = set()
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                if key is not None and key in keys:
+                    where = _path((key_node, depth + 1, entry, key))
+                    problem = f'duplicate field "{where}"'
+                    raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
+                keys.add(key)
+                stack.append((key_node, depth + 1, entry, key))
+                stack.append((value_node, depth + 1, entry, key))
+        elif isinstance(node, yaml.SequenceNode):
+            if depth >= MAX_DEPTH:
+                raise _TooDeep(None, None, "nested too deeply", node.start_mark)
+            stack.extend((item, depth + 1, entry, i) for i, item in enumerate(node.value))
+
+
+def _path(entry: tuple[Any, int, Any, Any]) -> str:
+    """``spec.ingress[0].ports`` for an entry of ``_check_tree``'s walk."""
+    parts: list[str] = []
+    while entry[2] is not None:
+        key = entry[3]
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+        entry = entry[2]
+    return "".join(reversed(parts)).lstrip(".")
+
+
+def _yaml_documents(text: str, loader: type[Any] | None = None) -> list[Any]:
+    loader = loader or _YAML_LOADER
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
+    except yaml.YAMLError as exc:
+        if loader is not _Loader:
+            # libyaml refuses a few texts the pure-Python reader reads (a "\\ud800" escape, which
+            # bad_text then names at its field) and words its refusals its own way: what libyaml
+            # refuses is read again by the pure-Python loader, whose verdict is the one given.
+            return _yaml_documents(text, _Loader)
         mark = getattr(exc, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
         if isinstance(exc, _TooDeep):

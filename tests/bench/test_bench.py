@@ -1,15 +1,22 @@
-"""`netpol-console bench`: its pure parts, and a small run end to end on a fresh control plane
-(the targets are judged by the bench itself, not here: this checks that it measures)."""
+"""`netpol-console bench`: its pure parts, and two tiny steps end to end on fresh control planes
+(the targets are judged by the bench itself, not here: this checks that it measures, reports a
+failed phase and goes on, and writes the doc with its plot)."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
-from app.bench.scale import BIG, PODS_PER_NODE, SCALES, deployments, namespaces, nodes, policies
+import pytest
+
+from app.bench.growth import growth
+from app.bench.report import Report
+from app.bench.scale import BIG, PODS_PER_NODE, SCALES, Scale, deployments, namespaces, nodes, policies
 from app.bench.stats import Timing, percentile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,24 +48,61 @@ def test_each_scale_seeds_what_it_says_with_the_largest_namespace_first() -> Non
     assert (large.namespaces, large.pods, large.policies, large.big_pods) == (200, 10_000, 1_000, 200)
 
 
-def test_a_small_run_measures_everything_and_loses_no_update() -> None:
+def test_growth_flags_only_a_figure_that_outgrows_what_it_touches() -> None:
+    base, double = SCALES["tiny"], SCALES["tiny"].times(2)
+    assert (double.pods, double.policies, double.big_policies) == (2 * base.pods, 2 * base.policies, 4)
+    quarter = SCALES["quarter"].times(4)
+    large = SCALES["large"]
+    assert (quarter.namespaces, quarter.deployments, quarter.pods, quarter.policies) == (
+        large.namespaces, large.deployments, large.pods, large.policies)  # fmt: skip
+
+    def report(scale: Scale, page_ms: float, rest_ms: float) -> Report:
+        return Report(scale, timings={"page": Timing.of([page_ms / 1000]), "restList": Timing.of([rest_ms / 1000])})
+
+    # The page doubles with twice the policies (linear); the REST list goes from 10 to 60 ms.
+    grown = {g.figure: g for g in growth([report(base, 20, 10), report(double, 40, 60)])}
+    assert not grown["page p50"].flagged and grown["page p50"].exponent == pytest.approx(1.0)
+    assert grown["restList p50"].flagged and grown["restList p50"].verdict() == "FASTER than linear"
+    assert grown["connectivity p50"].verdict() == "not measured at every step"
+
+
+def test_steps_report_a_failed_phase_go_on_and_write_the_doc(tmp_path: Path) -> None:
+    """Two steps of the tiny scale, end to end; wrk refuses the page (a wrapper earlier on PATH
+    exits 3 for it), which is reported as a failed phase while every other phase still runs."""
+    real = shutil.which("wrk")
+    assert real, "wrk is installed by `make test`"
+    fake = tmp_path / "bin" / "wrk"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\ncase "$*" in *"/api/v1/"*) exec {real} "$@" ;; esac\necho refused >&2\nexit 3\n')
+    fake.chmod(0o755)
+    doc = tmp_path / "doc" / "performance.md"
     run = subprocess.run(
-        [sys.executable, "-m", "app", "bench", "--scale", "small", "--samples", "20", "--duration", "2",
-         "--clients", "10", "--editors", "5", "--json"],
+        [sys.executable, "-m", "app", "bench", "--scale", "tiny", "--steps", "1,2", "--samples", "10",
+         "--duration", "2", "--clients", "5", "--editors", "4", "--json", "--write-doc", str(doc)],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"},
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
-    report = json.loads(run.stdout)
-    assert report["scale"]["pods"] == 200 and report["seedingSeconds"] > 0 and report["cacheSyncSeconds"] > 0
-    for name in ("page", "restList", "restListAll", "connectivity", "review", "matrixNamespace", "matrixCluster"):
-        timing = report["timings"][name]
-        assert timing["errors"] == 0 and timing["count"] >= 3 and 0 < timing["p50Ms"] <= timing["p99Ms"], name
-    assert report["timings"]["changeToPage"]["count"] == 10
-    assert report["apiServer"]["list"]["count"] == 20 and report["listRatio"] > 0
-    assert 50 < report["rssMb"] < 4000
-    for name in ("page", "restList"):
-        load = report["load"][name]
-        assert load["requests"] > 0 and load["perSecond"] > 0, load
-    editing = report["editing"]
-    assert editing["writes"]["count"] > 0 and editing["lostUpdates"] == 0 and editing["errors"] == 0
-    assert {t["target"] for t in report["targets"]} >= {"page p95 <= 50 ms", "RSS <= 400 MB"}
+    found = json.loads(run.stdout)
+    assert [s["scale"]["pods"] for s in found["steps"]] == [12, 24]
+    for report in found["steps"]:
+        assert report["seedingSeconds"] > 0 and report["cacheSyncSeconds"] > 0
+        assert report["failures"] == [{"phase": "load page", "error": "LoadError: wrk failed (3): refused"}]
+        assert {"target": "phase load page completes", "met": False,
+                "measured": "LoadError: wrk failed (3): refused"} in report["targets"]  # fmt: skip
+        for name in ("page", "restList", "restListAll", "connectivity", "review", "matrixNamespace", "matrixCluster"):
+            timing = report["timings"][name]
+            assert timing["errors"] == 0 and timing["count"] >= 3 and 0 < timing["p50Ms"] <= timing["p99Ms"], name
+        assert report["timings"]["changeToPage"]["count"] == 10
+        assert report["apiServer"]["list"]["count"] == 10 and report["listRatio"] > 0
+        assert 50 < report["rssMb"] < 4000
+        assert "page" not in report["load"] and report["load"]["restList"]["requests"] > 0
+        editing = report["editing"]
+        assert editing["writes"]["count"] > 0 and editing["lostUpdates"] == 0 and editing["errors"] == 0
+        assert report["apiServerWrite"]["count"] == 20
+    assert {g["figure"] for g in found["growth"]} >= {"page p50", "console RSS", "editors' write p50"}
+    text = doc.read_text()
+    assert "## tiny: 3 namespaces" in text and "## tinyx2: 6 namespaces" in text and "## Growth" in text
+    assert "Phase load page failed at tiny: LoadError" in text and "- cores: " in text and "- commit: " in text
+    png = doc.with_suffix(".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({png.name})" in text
