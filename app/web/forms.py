@@ -49,6 +49,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.audit import service as audit
 from app.errors import ERROR_TYPES, AlreadyExists, DomainError, FieldError, Invalid, Unavailable
+from app.policies.text import parse_json
 from app.policies.words import N_, Series, Words
 from app.web.i18n import language, translate
 from app.web.templating import templates
@@ -195,3 +196,13 @@ def notice(request: Request, messages: Mapping[str, str]) -> str:
     if template is None or ("{name}" in template and not name):
         return ""
     return say(language(request), Words(template, name=name))
+
+
+def seen_labels(data: Any) -> dict[str, str] | None:
+    """The labels a person saw when the form was drawn (its hidden ``seen`` field, JSON), which an
+    edit of labels takes as its precondition; None when the field is missing or not an object."""
+    try:
+        seen = parse_json(str(data.get("seen", "")))  # bounded depth, unlike json.loads
+    except ValueError:
+        return None
+    return {str(k): str(v) for k, v in seen.items()} if isinstance(seen, dict) else None

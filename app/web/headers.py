@@ -81,6 +81,10 @@ class SecurityHeadersMiddleware(HttpMiddleware):
                     headers.setdefault(name, value)
                 if https:
                     headers.setdefault("strict-transport-security", HSTS)
+                if headers.get("content-type", "").startswith("text/html"):
+                    # A URL serves the page or, to htmx, its fragment: a browser going back to a
+                    # URL htmx pushed must not take the fragment from its cache for the page.
+                    headers.add_vary_header("HX-Request")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -27,11 +27,10 @@ from app.cluster.client import Cluster
 from app.cluster.records import NamespaceRecord
 from app.errors import BadRequest, Conflict, DomainError, FieldError, Invalid, NotFound
 from app.policies.impact import namespace_relabel_impact
-from app.policies.text import parse_json
 from app.policies.words import N_
 from app.policies.workloads import WORKLOAD_TYPES
 from app.web.deps import ClusterDep, console_writer
-from app.web.forms import done_url, notice, redirect, refusal, render, tell
+from app.web.forms import done_url, notice, redirect, refusal, render, seen_labels, tell
 from app.workloads import service
 from app.workloads.consequences import namespace_relabel
 from app.workloads.namespaces import NAME_LABEL, editable_labels, namespace_row
@@ -226,19 +225,11 @@ async def labels_page(request: Request, cluster: ClusterDep, user: CurrentUser, 
     return render(request, "namespaces/form.html", _relabel_context(request, cluster, name, seen, rows))
 
 
-def _seen(data: FormData) -> dict[str, str] | None:
-    try:
-        seen = parse_json(str(data.get("seen", "")))  # bounded depth, unlike json.loads
-    except ValueError:
-        return None
-    return {str(k): str(v) for k, v in seen.items()} if isinstance(seen, dict) else None
-
-
 @router.post(BASE + "/{name}/labels", response_class=HTMLResponse, name="namespace-relabel")
 async def relabel(request: Request, cluster: ClusterDep, user: CurrentUser, name: str) -> Response:
     data = await request.form()
     rows, op = label_rows(data), str(data.get("op", "review"))
-    seen = _seen(data)
+    seen = seen_labels(data)
     context = _relabel_context(request, cluster, name, seen or {}, rows)
     if op not in ("review", "apply"):
         return render(request, "namespaces/form.html", context)
@@ -299,4 +290,3 @@ async def delete(request: Request, cluster: ClusterDep, user: CurrentUser, name:
         context["typed"] = typed
         return render(request, "namespaces/delete.html", context, status_code=refused.status)
     return redirect(request, list_url(request, cluster.name, done="deleted", name=name))
-

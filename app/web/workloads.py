@@ -35,10 +35,10 @@ from app.analysis.workloads import (
 from app.cluster.records import WorkloadRecord
 from app.errors import AlreadyExists, Conflict, DomainError, FieldError, Invalid, NotFound
 from app.policies.lifecycle import terminating_namespaces
-from app.policies.text import parse_index, parse_json
+from app.policies.text import parse_index
 from app.policies.words import N_
 from app.web.deps import ClusterDep, console_writer
-from app.web.forms import done_url, notice, redirect, refusal, render, tell
+from app.web.forms import done_url, notice, redirect, refusal, render, seen_labels, tell
 from app.web.namespaces import at_fields, label_rows, labels_of
 from app.workloads import service
 from app.workloads.consequences import left_selecting_nothing
@@ -349,14 +349,6 @@ async def scale(
     return redirect(request, list_url(request, cluster.name, namespace, done="scaled", name=name))
 
 
-def _seen_labels(data: FormData) -> dict[str, str] | None:
-    try:
-        seen = parse_json(str(data.get("seen", "")))  # bounded depth, unlike json.loads
-    except ValueError:
-        return None
-    return {str(k): str(v) for k, v in seen.items()} if isinstance(seen, dict) else None
-
-
 @router.get(ONE + "/labels", response_class=HTMLResponse, name="workload-labels")
 async def labels_page(
     request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, kind: str, name: str
@@ -372,7 +364,7 @@ async def relabel(
     request: Request, cluster: ClusterDep, user: CurrentUser, namespace: str, kind: str, name: str
 ) -> Response:
     data = await request.form()
-    rows, op, seen = label_rows(data), str(data.get("op", "review")), _seen_labels(data)
+    rows, op, seen = label_rows(data), str(data.get("op", "review")), seen_labels(data)
     w = _cached(cluster, kind, namespace, name)
     context = _edit_context(request, cluster, w, kind, "labels", rows=rows, seen=json.dumps(seen or {}, sort_keys=True))
     if op not in ("review", "apply"):

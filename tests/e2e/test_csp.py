@@ -90,10 +90,13 @@ def test_clicking_through_the_console_and_its_docs_breaks_no_policy(browser: Any
 
         # The API docs, from the console's own copies of Swagger UI and ReDoc.
         # Both render the whole OpenAPI document in the browser: slow on a busy machine.
-        page.goto("/docs")
+        menu(page).get_by_role("link", name="REST API (Swagger UI)", exact=True).click()
         page.locator(".swagger-ui .info .title").filter(has_text="netpol-console").wait_for(timeout=90_000)
         page.locator(".opblock-tag").first.wait_for(timeout=90_000)
-        page.goto("/redoc")
+        page.go_back()  # to a URL htmx pushed: the page, not the fragment htmx was given there
+        page.wait_for_url(re.compile(r"/connectivity"))
+        heading(page, "Connectivity")
+        menu(page).get_by_role("link", name="REST API (ReDoc)", exact=True).click()
         page.locator("redoc h1").filter(has_text="netpol-console").wait_for(timeout=90_000)
         page.wait_for_timeout(500)  # ReDoc starts its search worker after the first render
 

@@ -38,7 +38,8 @@ async def test_every_page_has_the_menu_with_the_chosen_cluster_and_the_console(a
     _, client = admin
     home = (await client.get("/")).text
     assert [text for text, _, _ in menu(home)] == [
-        "Clusters", "Audit log", "My account", "Whitelist", "Users", "Settings",
+        "Clusters", "Audit log", "My account", "REST API (Swagger UI)", "REST API (ReDoc)", "Whitelist", "Users",
+        "Settings",
     ], "without a chosen cluster: the console's pages only (an admin also sees Administration)"
     assert current(home) == ["Clusters"]
 
@@ -58,6 +59,7 @@ async def test_every_page_has_the_menu_with_the_chosen_cluster_and_the_console(a
         assert links["Whitelist"].endswith("/whitelist?cluster=sandbox"), "the Quota Center, for this cluster"
         assert links["Audit log"].endswith("/audit?cluster=sandbox")
         assert links["Clusters"].endswith("/")
+        assert links["REST API (Swagger UI)"].endswith("/docs") and links["REST API (ReDoc)"].endswith("/redoc")
         assert "Cluster: sandbox" in html
 
     for path, entry in {"/whitelist?cluster=sandbox": "Whitelist", "/audit?cluster=sandbox": "Audit log",
@@ -96,7 +98,9 @@ async def test_the_clusters_page_and_the_menu_in_chinese(admin: Any) -> None:
         assert chinese in main
     for english in (">Clusters<", ">Name<", ">Status<", ">Running<", ">Notes<"):
         assert english not in main
-    assert [text for text, _, _ in menu(html)] == ["集群列表", "审计日志", "我的账号", "白名单", "用户", "设置"]
+    assert [text for text, _, _ in menu(html)] == [
+        "集群列表", "审计日志", "我的账号", "REST API（Swagger UI）", "REST API（ReDoc）", "白名单", "用户", "设置",
+    ]
     assert 'aria-label="菜单"' in html
 
 

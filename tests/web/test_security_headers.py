@@ -79,6 +79,11 @@ async def test_every_kind_of_response_carries_the_headers(make_console: ConsoleF
             assert csp["script-src"] == ["'self'"] and csp["style-src"] == ["'self'"]
             assert csp["img-src"] == ["'self'", "data:"]
 
+        # A URL that serves a page or, to htmx, its fragment says so, so that a browser going back
+        # to a URL htmx pushed loads the page rather than the cached fragment.
+        assert "HX-Request" in page.headers["vary"] and "HX-Request" in missing.headers["vary"]
+        assert "vary" not in answer.headers and "HX-Request" not in static.headers.get("vary", "")
+
         secure = await client.get("https://console.test/static/css/console.css")
         assert_hardened(secure, https=True)
         assert secure.headers["strict-transport-security"] == headers.HSTS
