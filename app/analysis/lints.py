@@ -12,9 +12,16 @@ from app.cluster.client import Cluster
 from app.policies.lint import Lint, lint
 from app.policies.model import NetworkPolicy
 
-# cache → (its version when computed, {namespace/name: the stored policy's lints}): the list page
-# marks every row, and nothing it depends on changes between most renders.
-_stored: weakref.WeakKeyDictionary[ClusterCache, tuple[int, dict[str, list[Lint]]]] = weakref.WeakKeyDictionary()
+# cache → (what the lints read when computed: the Namespaces' and Pods' versions, the number of
+# policies, the Services' version, the enforcement's implementation, the in-cluster ranges;
+# {namespace/name: (the policy object, its lints)}). The list page marks every row: a change of
+# another kind (a Deployment's status, an Event) keeps every lint, a changed policy is linted
+# again alone, and a Pod or Namespace change costs one lint per policy, which reads only the
+# namespaces the policy names.
+_Read = tuple[int, int, int, int, str | None, tuple[str, ...]]
+_stored: weakref.WeakKeyDictionary[ClusterCache, tuple[_Read, dict[str, tuple[NetworkPolicy, list[Lint]]]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def lint_in_cluster(cluster: Cluster, policy: NetworkPolicy) -> list[Lint]:
@@ -24,17 +31,29 @@ def lint_in_cluster(cluster: Cluster, policy: NetworkPolicy) -> list[Lint]:
 
 
 def lint_stored(cluster: Cluster, policies: Iterable[NetworkPolicy]) -> dict[str, list[Lint]]:
-    """``lint_each`` of policies as the cache holds them, remembered until the cache changes."""
+    """``lint_each`` of policies as the cache holds them, each remembered until the policy or
+    something its lint reads changes."""
     cache = cluster.cache
+    read: _Read = (
+        cache.kind_version("namespaces"),
+        cache.kind_version("pods"),
+        len(snapshot.world(cluster).policies),
+        cache.kind_version("services"),
+        cache.enforcement().implementation,
+        cache.in_cluster_ranges(),
+    )
     hit = _stored.get(cache)
-    if hit is None or hit[0] != cache.version:
-        hit = (cache.version, {})
+    if hit is None or hit[0] != read:
+        hit = (read, {})
         _stored[cache] = hit
     known = hit[1]
-    missing = [p for p in policies if p.ref() not in known]
+    policies = list(policies)
+    missing = [p for p in policies if (found := known.get(p.ref())) is None or found[0] is not p]
     if missing:
-        known.update(lint_each(cluster, missing))
-    return {p.ref(): known[p.ref()] for p in policies}
+        known.update(
+            (ref, (p, lints)) for p, (ref, lints) in zip(missing, lint_each(cluster, missing).items(), strict=True)
+        )
+    return {p.ref(): known[p.ref()][1] for p in policies}
 
 
 def lint_each(cluster: Cluster, policies: Iterable[NetworkPolicy]) -> dict[str, list[Lint]]:

@@ -6,7 +6,7 @@ the API and the CLI read it, translated by the pages."""
 from __future__ import annotations
 
 import weakref
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from app.cluster.cache import ClusterCache
@@ -14,7 +14,7 @@ from app.cluster.client import Cluster
 from app.errors import BadRequest, Forbidden, NotFound
 from app.policies.connection import SERVICE, Answer, End
 from app.policies.connection import check as _check
-from app.policies.documents import Pod
+from app.policies.documents import Namespace, Pod
 from app.policies.enforcement import DISABLED, Holding, judge, selected_unenforced, unenforced_pods
 from app.policies.matrix import Matrix
 from app.policies.matrix import matrix as _matrix
@@ -40,28 +40,66 @@ from app.policies.words import N_, Words
 DIRECTIONS = (INGRESS, EGRESS)
 _KINDS = ("namespaces", "pods", "networkpolicies")
 
-# cache → (the kinds' versions it was built at, the world); weak so a closed cluster is forgotten.
-_memo: weakref.WeakKeyDictionary[ClusterCache, tuple[tuple[int, ...], World]] = weakref.WeakKeyDictionary()
+# ``namespace/name`` → (the policy as the cache holds it, compiled): the cache keeps one parsed
+# object per policy until its next event, so the same object compiles to the same answer.
+Compiled = dict[str, tuple[NetworkPolicy, CompiledPolicy]]
+
+# cache → (the kinds' versions it was built at, the world, its compiled policies); weak so a
+# closed cluster is forgotten.
+_memo: weakref.WeakKeyDictionary[ClusterCache, tuple[tuple[int, ...], World, Compiled]] = weakref.WeakKeyDictionary()
 
 
 def _versions(cache: ClusterCache) -> tuple[int, ...]:
     return tuple(cache.kind_version(k) for k in _KINDS)
 
 
+def compiled(policies: Iterable[NetworkPolicy], known: Compiled | None = None) -> tuple[list[CompiledPolicy], Compiled]:
+    """``policies`` compiled, each reused from ``known`` when it is the same object; with what to
+    hand in next time (policies gone are left out)."""
+    known = known or {}
+    out: Compiled = {}
+    for policy in policies:
+        ref = policy.ref()
+        hit = known.get(ref)
+        out[ref] = hit if hit is not None and hit[0] is policy else (policy, compile_policy(policy))
+    return [cp for _, cp in out.values()], out
+
+
+def derived(
+    previous: World | None,
+    namespaces: Iterable[Namespace],
+    pods: Iterable[Pod] | None,
+    policies: Iterable[NetworkPolicy],
+    known: Compiled | None = None,
+) -> tuple[World, Compiled]:
+    """The World of ``namespaces``, ``pods`` and ``policies``, equal to ``World(...)`` of them:
+    policies compiled once per object (``compiled``), and with ``pods`` None the previous World's
+    namespaces and pods kept (only policies changed)."""
+    found, known = compiled(policies, known)
+    if pods is None and previous is not None:
+        return previous.with_policies(found), known
+    return World(namespaces, pods or (), ()).with_policies(found), known
+
+
 def world(cluster: Cluster) -> World:
     """The cluster's World as its cache holds it now; the same object until a Namespace, Pod or
-    NetworkPolicy changes."""
+    NetworkPolicy changes. After a change only what changed is done again: the policies are
+    compiled once per version of each, and the pods are not read again when only policies
+    changed."""
     cache = cluster.cache
     key = _versions(cache)
     hit = _memo.get(cache)
     if hit is not None and hit[0] == key:
         return hit[1]
-    built = World(
+    only_policies = hit is not None and hit[0][:2] == key[:2]
+    built, known = derived(
+        hit[1] if hit is not None else None,
         cache.namespaces(),
-        cache.pods(),
+        None if only_policies else cache.pods(),
         cache.network_policies(),
+        hit[2] if hit is not None else None,
     )
-    _memo[cache] = (key, built)
+    _memo[cache] = (key, built, known)
     return built
 
 

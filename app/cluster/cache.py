@@ -210,7 +210,9 @@ class ClusterCache:
         self._changed = asyncio.Event()
         self._ready = asyncio.Event()
         self._enforcement: tuple[tuple[int, ...], Enforcement] | None = None
-        self._ranges_memo: tuple[tuple[int, ...], tuple[str, ...]] | None = None
+        # (the kinds' versions, the addresses read, the ranges): a pod's label or status changes
+        # the pods' version several times a second, its address seldom
+        self._ranges_memo: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...]] | None = None
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -284,15 +286,18 @@ class ClusterCache:
         watched by name, when the cluster has it and the console may read it), then the cached
         pods' IPs and Services' ClusterIPs that those ranges do not cover."""
         key = tuple(self._kind_versions.get(k, 0) for k in ("pods", "services", "configmaps", RANGE_CONFIGMAPS_KIND))
-        if self._ranges_memo is not None and self._ranges_memo[0] == key:
-            return self._ranges_memo[1]
+        memo = self._ranges_memo
+        if memo is not None and memo[0] == key:
+            return memo[2]
         addresses = [p.pod_ip for p in self.pods() if p.pod_ip]
         for svc in self.list("services"):
             spec = svc.object.get("spec") or {}
             ips = spec.get("clusterIPs") or [spec.get("clusterIP")]
             addresses += [str(ip) for ip in ips if ip and ip != "None"]
-        found = self._ranges(addresses)
-        self._ranges_memo = (key, found)
+        configs = key[2:]
+        read = tuple(addresses)
+        found = memo[2] if memo is not None and memo[0][2:] == configs and memo[1] == read else self._ranges(read)
+        self._ranges_memo = (key, read, found)
         return found
 
     def _ranges(self, addresses: Iterable[str] = ()) -> tuple[str, ...]:

@@ -266,12 +266,15 @@ def in_cluster_ranges(
     for text in (kube_proxy or {}).values():
         for match in re.finditer(r"clusterCIDR:\s*[\"']?([0-9a-fA-F.:/,]+)", str(text)):
             found += _networks(match.group(1))
+    learnt = list(found)  # an address is checked against these, not against each host range added
+    hosts: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
     for text in addresses:
         try:
             ip = ipaddress.ip_address(str(text).strip())
         except ValueError:
             continue
-        if not any(ip in net for net in found if net.version == ip.version):
+        if ip not in hosts and not any(ip in net for net in learnt if net.version == ip.version):
+            hosts.add(ip)
             found.append(ipaddress.ip_network(ip))
     v4 = ipaddress.collapse_addresses(n for n in found if isinstance(n, ipaddress.IPv4Network))
     v6 = ipaddress.collapse_addresses(n for n in found if isinstance(n, ipaddress.IPv6Network))

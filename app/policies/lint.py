@@ -10,7 +10,9 @@ may hold none.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+import weakref
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +31,7 @@ from app.policies.reachability import (
     World,
     _network,
     compile_policy,
+    parse_ip,
     peer_matches,
 )
 from app.policies.selectors import requirements_match
@@ -112,7 +115,7 @@ def lint(
     ``app.cluster.terway.Enforcement.implementation``; None: unknown); ``ranges`` the in-cluster
     CIDRs (``app.cluster.terway.in_cluster_ranges``)."""
     cp = compile_policy(policy)
-    selected = [p for p in world.pods.values() if cp.selects(p)] if pods_known else []
+    selected = [p for p in world.namespace_pods(cp.namespace) if cp.selects(p)] if pods_known else []
     found: list[Lint] = []
     if pods_known and not selected:
         found.append(
@@ -145,7 +148,8 @@ def lint(
         )
     if cp.ingress is not None and pods_known:
         found += _load_balancers(cp, selected, services)
-    count = len({c.ref for c in world.policies} | {cp.ref})
+    refs = _policy_refs(world)
+    count = len(refs) + (cp.ref not in refs)
     if count > RECOMMENDED_MAX_POLICIES:
         found.append(
             Lint(
@@ -158,6 +162,16 @@ def lint(
             )
         )
     return found
+
+
+def _peer_pods(world: World, cp: CompiledPolicy, peer: PeerMatcher) -> Iterator[Pod]:
+    """The pods ``peer`` (not an ipBlock) matches: only those of the namespaces it names are read."""
+    if peer.namespaces is None:
+        names: Iterable[str] = (cp.namespace,)
+    else:
+        names = [ns for ns in world.namespaces if requirements_match(peer.namespaces, world.namespace_labels(ns))]
+    for ns in names:
+        yield from (p for p in world.namespace_pods(ns) if peer_matches(world, cp.namespace, peer, Endpoint(pod=p)))
 
 
 def _peer_field(direction: str, rule: RuleMatcher, peer: PeerMatcher | None = None) -> str:
@@ -173,7 +187,7 @@ def _peers_matching_nothing(
         for peer in rule.peers or ():
             if peer.block is not None:
                 continue
-            if not any(peer_matches(world, cp.namespace, peer, Endpoint(pod=p)) for p in world.pods.values()):
+            if peer.empty or next(_peer_pods(world, cp, peer), None) is None:
                 out.append(
                     Lint(
                         PEER_MATCHES_NOTHING,
@@ -191,15 +205,14 @@ def _undefined_named_ports(
     for egress."""
     out = []
     for rule in rules:
+        if not any(isinstance(port.port, str) for port in rule.ports or ()):
+            continue  # the pods are read only for a named port
         if direction == INGRESS:
             pods = selected
+        elif rule.peers is None:
+            pods = list(world.pods.values())
         else:
-            pods = [
-                p
-                for p in world.pods.values()
-                if rule.peers is None
-                or any(peer_matches(world, cp.namespace, peer, Endpoint(pod=p)) for peer in rule.peers)
-            ]
+            pods = list({p.ref: p for peer in rule.peers for p in _egress_peer_pods(world, cp, peer)}.values())
         if not pods:
             continue
         for i, port in enumerate(rule.ports or ()):
@@ -220,6 +233,12 @@ def _undefined_named_ports(
                     )
                 )
     return out
+
+
+def _egress_peer_pods(world: World, cp: CompiledPolicy, peer: PeerMatcher) -> Iterable[Pod]:
+    if peer.block is not None:
+        return [p for p in world.pods.values() if peer.block.contains(parse_ip(p.pod_ip))]
+    return () if peer.empty else _peer_pods(world, cp, peer)
 
 
 def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
@@ -303,11 +322,7 @@ def _in_cluster_blocks(
     rules = list(rules)
     if not any(peer.block is not None for rule in rules for peer in rule.peers or ()):
         return []  # most policies name no ipBlock: the addresses need not be read
-    nets = _networks(ranges)
-    addresses = [p.pod_ip for p in world.pods.values() if p.pod_ip] + [
-        s.cluster_ip for s in services if s.cluster_ip and s.cluster_ip != "None"
-    ]
-    nets += _networks(addresses)
+    addresses = _addresses(world, tuple(ranges), tuple(s.cluster_ip for s in services if s.cluster_ip))
     out = []
     for rule in rules:
         for peer in rule.peers or ():
@@ -315,9 +330,7 @@ def _in_cluster_blocks(
             net = _network(block.cidr) if block is not None else None
             if block is None or net is None:
                 continue
-            hit = next(
-                (n for n in nets if n.version == net.version and n.overlaps(net) and not _excepted(block, n)), None
-            )
+            hit = addresses.first_in(net, block)
             if hit is not None:
                 out.append(
                     Lint(
@@ -336,13 +349,90 @@ def _in_cluster_blocks(
     return out
 
 
+class _Addresses:
+    """The in-cluster ranges then the pods' and Services' addresses, in this order, with the single
+    addresses indexed by value: the first of them that an ipBlock covers is found by bisection, not
+    by reading every pod's address."""
+
+    def __init__(self, nets: list[IPNetwork]) -> None:
+        self.nets = nets
+        hosts: dict[int, list[tuple[int, int]]] = {}
+        # ranges wider than one address: by start (those within a block) and as they are (those
+        # holding a block are among its supernets)
+        wide: dict[int, list[tuple[int, int]]] = {}
+        self.wide_at: dict[tuple[int, int, int], list[int]] = {}
+        for i, n in enumerate(nets):
+            if n.num_addresses == 1:
+                hosts.setdefault(n.version, []).append((int(n.network_address), i))
+            else:
+                wide.setdefault(n.version, []).append((int(n.network_address), i))
+                self.wide_at.setdefault((n.version, int(n.network_address), n.prefixlen), []).append(i)
+        self.wide_starts = {v: [x for x, _ in sorted(found)] for v, found in wide.items()}
+        self.wide_positions = {v: [i for _, i in sorted(found)] for v, found in wide.items()}
+        self.values = {v: [x for x, _ in sorted(found)] for v, found in hosts.items()}
+        self.positions = {v: [i for _, i in sorted(found)] for v, found in hosts.items()}
+
+    def first_in(self, net: IPNetwork, block: IPBlockMatcher) -> IPNetwork | None:
+        """The first of the ranges and addresses that overlaps ``net`` and that no ``except`` of
+        ``block`` holds whole."""
+        values, positions = self.values.get(net.version, []), self.positions.get(net.version, [])
+        low, high = _between(values, net)
+        # the addresses in the block and in none of its excepts: the block's slice of the values
+        # cut by the excepts' slices
+        cuts = sorted(_between(values, e) for e in _networks(block.excepts) if e.version == net.version)
+        hosts = []
+        for start, stop in cuts:
+            hosts += positions[low : min(start, high)]
+            low = max(low, stop)
+        hosts += positions[low:high]
+        start, stop = _between(self.wide_starts.get(net.version, []), net)
+        holding = (net.supernet(new_prefix=p) for p in range(net.prefixlen))
+        overlapping = self.wide_positions.get(net.version, [])[start:stop] + [
+            i for n in holding for i in self.wide_at.get((n.version, int(n.network_address), n.prefixlen), ())
+        ]
+        wide = [i for i in overlapping if not _excepted(block, self.nets[i])]
+        first = min(min(hosts, default=len(self.nets)), min(wide, default=len(self.nets)))
+        return self.nets[first] if first < len(self.nets) else None
+
+
+# World → (its policies, their refs): every policy's lint counts the cluster's policies.
+_refs: weakref.WeakKeyDictionary[World, tuple[list[CompiledPolicy], int, frozenset[str]]] = weakref.WeakKeyDictionary()
+
+
+def _policy_refs(world: World) -> frozenset[str]:
+    hit = _refs.get(world)
+    if hit is None or hit[0] is not world.policies or hit[1] != len(world.policies):
+        hit = _refs[world] = (world.policies, len(world.policies), frozenset(c.ref for c in world.policies))
+    return hit[2]
+
+
+def _between(values: list[int], net: IPNetwork) -> tuple[int, int]:
+    """The slice of the sorted ``values`` that ``net`` holds."""
+    return bisect_left(values, int(net.network_address)), bisect_right(values, int(net.broadcast_address))
+
+
+# World → (the ranges and the Services' addresses it was indexed with, the index): the list page
+# lints every policy of a namespace against one World.
+_indexed: weakref.WeakKeyDictionary[World, tuple[tuple[Any, ...], _Addresses]] = weakref.WeakKeyDictionary()
+
+
+def _addresses(world: World, ranges: tuple[str, ...], service_ips: tuple[str, ...]) -> _Addresses:
+    key = (ranges, service_ips)
+    hit = _indexed.get(world)
+    if hit is None or hit[0] != key:
+        pod_ips = [p.pod_ip for p in world.pods.values() if p.pod_ip]
+        hit = (key, _Addresses(_networks(ranges) + _networks(pod_ips + [ip for ip in service_ips if ip != "None"])))
+        _indexed[world] = hit
+    return hit[1]
+
+
 def _excepted(block: IPBlockMatcher, net: IPNetwork) -> bool:
     return any(_within(net, e) for e in _networks(block.excepts))
 
 
 def _allows_dns(world: World, cp: CompiledPolicy) -> bool:
     dns_ns = world.namespace_labels(DNS_NAMESPACE)
-    dns_pods = [p for p in world.pods.values() if p.namespace == DNS_NAMESPACE]
+    dns_pods = world.namespace_pods(DNS_NAMESPACE)
 
     def to_dns(peer: PeerMatcher) -> bool:
         if peer.block is not None:

@@ -268,6 +268,17 @@ class World:
         return tuple(sorted(self.pods.values(), key=lambda p: (p.namespace, p.name)))
 
     @cached_property
+    def _by_namespace_pods(self) -> dict[str, list[Pod]]:
+        out: dict[str, list[Pod]] = {}
+        for pod in self.pods.values():
+            out.setdefault(pod.namespace, []).append(pod)
+        return out
+
+    def namespace_pods(self, namespace: str) -> list[Pod]:
+        """The pods of one namespace (indexed once per World; not to be changed)."""
+        return self._by_namespace_pods.get(namespace, [])
+
+    @cached_property
     def _by_ip(self) -> dict[IPAddress, list[Pod]]:
         out: dict[IPAddress, list[Pod]] = {}
         for pod in self.sorted_pods():

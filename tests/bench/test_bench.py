@@ -48,6 +48,15 @@ def test_each_scale_seeds_what_it_says_with_the_largest_namespace_first() -> Non
     assert (large.namespaces, large.pods, large.policies, large.big_pods) == (200, 10_000, 1_000, 200)
 
 
+def test_steps_multiply_the_objects_and_quarter_by_four_is_large() -> None:
+    quarter = SCALES["quarter"]
+    double = quarter.times(2)
+    assert (double.namespaces, double.deployments, double.pods, double.policies) == (100, 500, 5000, 500)
+    assert double.big_pods == 2 * quarter.big_pods
+    assert quarter.times(4) is SCALES["large"], "the last step of make bench is the large scale itself"
+    assert quarter.times(1) is quarter
+
+
 def test_growth_flags_only_a_figure_that_outgrows_what_it_touches() -> None:
     base, double = SCALES["tiny"], SCALES["tiny"].times(2)
     assert (double.pods, double.policies, double.big_policies) == (2 * base.pods, 2 * base.policies, 4)
