@@ -66,13 +66,17 @@ def test_growth_flags_only_a_figure_that_outgrows_what_it_touches() -> None:
         large.namespaces, large.deployments, large.pods, large.policies)  # fmt: skip
 
     def report(scale: Scale, page_ms: float, rest_ms: float) -> Report:
-        return Report(scale, timings={"page": Timing.of([page_ms / 1000]), "restList": Timing.of([rest_ms / 1000])})
+        return Report(scale, timings={"page": Timing.of([page_ms / 1000]), "restList": Timing.of([rest_ms / 1000])},
+                      direct={"listAll": Timing.of([rest_ms / 1000])})  # fmt: skip
 
-    # The page doubles with twice the policies (linear); the REST list goes from 10 to 60 ms.
+    # The page doubles with twice the policies (linear); the REST list goes from 10 to 60 ms, and
+    # so does the API server's own list, which is the reference and not flagged as the console's.
     grown = {g.figure: g for g in growth([report(base, 20, 10), report(double, 40, 60)])}
     assert not grown["page p50"].flagged and grown["page p50"].exponent == pytest.approx(1.0)
     assert grown["restList p50"].flagged and grown["restList p50"].verdict() == "FASTER than linear"
     assert grown["connectivity p50"].verdict() == "not measured at every step"
+    listed = grown["API server listAll p50"]
+    assert not listed.flagged and listed.verdict() == "the API server's own (reference)" and listed.exponent > 2
 
 
 def test_steps_report_a_failed_phase_go_on_and_write_the_doc(tmp_path: Path) -> None:
