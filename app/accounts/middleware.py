@@ -22,7 +22,7 @@ from starlette.types import Message, Receive, Scope, Send
 from app.accounts import sessions
 from app.accounts.sessions import Auth
 from app.asgi import HttpMiddleware
-from app.db import autocommit
+from app.db import reading
 
 AUTH_SCOPE_KEY = "netpol.auth"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -59,8 +59,8 @@ class AuthMiddleware(HttpMiddleware):
             session_id = sessions.session_id_from_cookie(settings, Request(scope).cookies.get(
                 sessions.COOKIE_NAME))
         if session_id:
-            # autocommit: a read with no BEGIN/COMMIT round trips; a touch or a delete is one statement
-            async with autocommit(state.sessions) as db:
+            # a read with no BEGIN/COMMIT round trips; a touch or a delete is committed at once
+            async with reading(state.sessions) as db:
                 loaded = await sessions.load(db, settings, session_id)
                 await sessions.commit_changes(db)
             if loaded is not None:

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.service import Change, audited_write
 from app.cluster.client import Cluster, Impersonation
-from app.db import autocommit
+from app.db import reading
 from app.errors import BeingDeleted, FieldError, Forbidden, Invalid
 from app.policies.lifecycle import deletion
 from app.policies.model import NetworkPolicy, dump_yaml
@@ -93,7 +93,7 @@ async def authorize(cluster: Cluster, writer: Writer, namespace: str = "") -> No
     if not writer.user.has_role("operator"):
         raise Forbidden(Words("User {user} may not change network policies: the operator role is required",
                               user=writer.name))
-    async with autocommit(writer.sessions) as session:  # reads only: no BEGIN and ROLLBACK round trips
+    async with reading(writer.sessions) as session:  # reads only: no BEGIN and ROLLBACK round trips
         await require_write(session, cluster.name, writer.user, writer.via, namespace)
 
 
