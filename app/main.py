@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account.router)
     app.add_exception_handler(DomainError, domain_error_page)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error_page)  # type: ignore[arg-type]
-    rest_api.install(app)  # /api/v1 routes; problem details for /api paths
+    rest_api.install(app)  # /api/v1 routes (matched first); problem details for /api paths
     app.add_middleware(AuthMiddleware)
     app.add_middleware(BodyLimits)  # body limits before sign-in is decided, before any body is read
     security_headers.install(app)  # outside every middleware, so errors carry the headers too

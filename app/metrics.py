@@ -196,7 +196,7 @@ class ClusterState:
                     stale.add_metric([cluster.name, kind], max(ages))
                 synced.add_metric([cluster.name, kind], float(cache.readable(kind)))
             if cache.listed("networkpolicies"):
-                policies.add_metric([cluster.name], len(cache.network_policies()))
+                policies.add_metric([cluster.name], cache.policy_count())
         yield from (stale, synced, policies)
 
 

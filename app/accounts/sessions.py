@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import LoginSession, User, utcnow
@@ -76,17 +76,19 @@ async def end(db: AsyncSession, session_id: str | None) -> None:
         await db.execute(delete(LoginSession).where(LoginSession.id_hash == _hash(session_id)))
 
 
+# Built once: building a statement (SQLAlchemy's expression objects) cost more than running it.
+_BY_ID = (
+    select(LoginSession, User)
+    .outerjoin(User, User.id == LoginSession.user_id)
+    .where(LoginSession.id_hash == bindparam("id_hash"))
+)
+
+
 async def load(db: AsyncSession, settings: Settings, session_id: str) -> tuple[LoginSession, User] | None:
     """The live session and its enabled user (one query), touching ``last_seen_at``; expired ones
     are deleted. Read on every request, so that a session ended or a user disabled through any
     replica is refused at once. Caller commits (``commit_changes``)."""
-    found = (
-        await db.execute(
-            select(LoginSession, User)
-            .outerjoin(User, User.id == LoginSession.user_id)
-            .where(LoginSession.id_hash == _hash(session_id))
-        )
-    ).first()
+    found = (await db.execute(_BY_ID, {"id_hash": _hash(session_id)})).first()
     if found is None:
         return None
     row, user = found

@@ -40,9 +40,11 @@ from app.policies.words import N_, Words
 DIRECTIONS = (INGRESS, EGRESS)
 _KINDS = ("namespaces", "pods", "networkpolicies")
 
-# ``namespace/name`` → (the policy as the cache holds it, compiled): the cache keeps one parsed
-# object per policy until its next event, so the same object compiles to the same answer.
-Compiled = dict[str, tuple[NetworkPolicy, CompiledPolicy]]
+# id of the policy object → (the object as the cache holds it, compiled): the cache keeps one
+# parsed object per policy until its next event, so the same object compiles to the same answer.
+# Keyed by identity, not by name: a change at 1,000 policies looks each up without building its
+# name; the object is held here, so its id is not reused while the entry lives.
+Compiled = dict[int, tuple[NetworkPolicy, CompiledPolicy]]
 
 # cache → (the kinds' versions it was built at, the world, its compiled policies); weak so a
 # closed cluster is forgotten.
@@ -59,9 +61,9 @@ def compiled(policies: Iterable[NetworkPolicy], known: Compiled | None = None) -
     known = known or {}
     out: Compiled = {}
     for policy in policies:
-        ref = policy.ref()
-        hit = known.get(ref)
-        out[ref] = hit if hit is not None and hit[0] is policy else (policy, compile_policy(policy))
+        key = id(policy)
+        hit = known.get(key)
+        out[key] = hit if hit is not None and hit[0] is policy else (policy, compile_policy(policy))
     return [cp for _, cp in out.values()], out
 
 

@@ -34,7 +34,7 @@ SelectorQuery = Annotated[str, Query(description="e.g. `app=web,tier in (a,b)`")
 
 def _info(cluster: Cluster) -> dict[str, Any]:
     readiness = cluster.cache.readiness()
-    count = len(cluster.cache.network_policies()) if cluster.cache.readable("networkpolicies") else None
+    count = cluster.cache.policy_count() if cluster.cache.readable("networkpolicies") else None
     return {
         "name": cluster.name,
         "ready": readiness["ready"],

@@ -14,7 +14,7 @@ from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.analysis.lints import lint_in_cluster
+from app.analysis.lints import lint_stored
 from app.api import bodies, paging
 from app.api.auth import CallerDep, WriterDep
 from app.api.common import (
@@ -137,7 +137,9 @@ async def get_policy(
     if policy.metadata.resource_version:
         response.headers["ETag"] = etag(policy.metadata.resource_version)
     answer = policy_answer(policy).model_dump(by_alias=True, exclude={"terminating"})
-    return LintedPolicyAnswer.model_validate({**answer, "lints": _findings(lint_in_cluster(c, policy))})
+    # the stored policy's lint, kept until it or what it reads changes (as the list page's)
+    lints = lint_stored(c, [policy])[policy.ref()]
+    return LintedPolicyAnswer.model_validate({**answer, "lints": _findings(lints)})
 
 
 def _findings(found: list[Lint]) -> list[dict[str, Any]]:

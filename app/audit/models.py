@@ -8,13 +8,19 @@ answers (``success`` or ``failure``) or does not (``unknown``: a timeout, a rese
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
+import yaml
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.accounts.models import UTCDateTime, utcnow
 from app.db import Base
+from app.policies.model import dump_yaml
 from app.policies.words import N_
 
 VIAS = ("console", "api", "cli")
@@ -63,7 +69,55 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text, default="")
-    before_yaml: Mapped[str | None] = mapped_column(Text, default=None)
-    after_yaml: Mapped[str | None] = mapped_column(Text, default=None)
+    # The object before and after, as JSON (``document``); entries written before revision 0008
+    # kept YAML, read as it is (``stored_before_yaml``). ``before_yaml``/``after_yaml`` are the
+    # YAML shown either way: kubectl's dump of a policy costs milliseconds, a write's whole budget
+    # under load, and most entries are never shown.
+    before_json: Mapped[str | None] = mapped_column(Text, default=None)
+    after_json: Mapped[str | None] = mapped_column(Text, default=None)
+    stored_before_yaml: Mapped[str | None] = mapped_column("before_yaml", Text, default=None)
+    stored_after_yaml: Mapped[str | None] = mapped_column("after_yaml", Text, default=None)
     request_id: Mapped[str | None] = mapped_column(String(128), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def before_yaml(self) -> str | None:
+        """The object before, as YAML (None for a create)."""
+        return shown_yaml(self.before_json, self.stored_before_yaml)
+
+    @property
+    def after_yaml(self) -> str | None:
+        """The object after (intended while pending; as stored once done), as YAML (None for a delete)."""
+        return shown_yaml(self.after_json, self.stored_after_yaml)
+
+    @property
+    def before_object(self) -> dict[str, Any] | None:
+        return _object(self.before_json, self.stored_before_yaml)
+
+    @property
+    def after_object(self) -> dict[str, Any] | None:
+        return _object(self.after_json, self.stored_after_yaml)
+
+
+def document(obj: Mapping[str, Any] | None) -> str | None:
+    """An entry's before or after as stored: JSON, keys in the object's order."""
+    return None if obj is None else json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def shown_yaml(stored_json: str | None, stored_yaml: str | None) -> str | None:
+    return stored_yaml if stored_json is None else _yaml_of(stored_json)
+
+
+@lru_cache(maxsize=2048)  # an audit page shows 50 entries' diffs: each rendered once
+def _yaml_of(stored_json: str) -> str:
+    return dump_yaml(json.loads(stored_json))
+
+
+def _object(stored_json: str | None, stored_yaml: str | None) -> dict[str, Any] | None:
+    if stored_json is not None:
+        loaded = json.loads(stored_json)
+    elif stored_yaml is not None:
+        loaded = yaml.safe_load(stored_yaml)
+    else:
+        return None
+    return loaded if isinstance(loaded, dict) else None

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,13 +45,6 @@ _IGNORED_TOP = ("apiVersion", "kind", "metadata", "status")
 _METADATA_KEPT = ("labels", "annotations")
 # Maps whose keys a write may remove (a merge patch's null): a removed key must be gone.
 _KEYED_MAPS = ("labels", "annotations", "data")
-
-
-def _load(text: str | None) -> dict[str, Any] | None:
-    if not text:
-        return None
-    data = yaml.safe_load(text)
-    return data if isinstance(data, dict) else None
 
 
 def _empty(value: Any) -> bool:
@@ -96,7 +88,7 @@ def _compared(obj: Mapping[str, Any] | None) -> dict[str, Any]:
 def verdict(entry: AuditEntry, live: Mapping[str, Any] | None) -> tuple[str, str]:
     """``(applied | not_applied, why)`` for ``entry`` given the object on the cluster now (None:
     there is none)."""
-    before, intended = _load(entry.before_yaml), _load(entry.after_yaml)
+    before, intended = entry.before_object, entry.after_object
     meta = (live or {}).get("metadata") or {}
     version = f" (resourceVersion {meta['resourceVersion']})" if meta.get("resourceVersion") else ""
     if intended is None:  # a delete

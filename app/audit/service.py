@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, delete, func, literal, select, update
+from sqlalchemy import BigInteger, Select, bindparam, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import requestid
@@ -36,27 +36,34 @@ from app.audit.models import (
     UNKNOWN,
     VIAS,
     AuditEntry,
+    document,
+    shown_yaml,
 )
 from app.cluster.client import WriteResult
 from app.cluster.errors import TooManyRequests
 from app.db import autocommit
 from app.errors import BadRequest, DomainError, NotFound, Unavailable
-from app.policies.model import dump_yaml
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 MAX_CURSOR = 2**63 - 1
 
 
-def to_yaml(obj: Mapping[str, Any] | None) -> str | None:
-    """The object as YAML for the log; ``metadata.managedFields`` is left out (noise in a diff)."""
+def kept(obj: Mapping[str, Any] | None) -> str | None:
+    """The object as the log keeps it (JSON, shown as YAML: ``AuditEntry.before_yaml``);
+    ``metadata.managedFields`` is left out (noise in a diff)."""
     if obj is None:
         return None
     data = dict(obj)
     meta = data.get("metadata")
     if isinstance(meta, Mapping) and "managedFields" in meta:
         data["metadata"] = {k: v for k, v in meta.items() if k != "managedFields"}
-    return dump_yaml(data)
+    return document(data)
+
+
+def to_yaml(obj: Mapping[str, Any] | None) -> str | None:
+    """The object as an entry shows it: YAML the way kubectl prints it, without managedFields."""
+    return shown_yaml(kept(obj), None)
 
 
 def _entry(
@@ -71,7 +78,7 @@ def _entry(
     return AuditEntry(
         actor=actor, via=via, cluster=cluster or "", namespace=namespace or "", kind=kind or "",
         name=name or "", action=action, outcome=outcome, message=message or "",
-        before_yaml=to_yaml(before), after_yaml=to_yaml(after),
+        before_json=kept(before), after_json=kept(after),
         request_id=request[:128] if request else None,
         completed_at=None if outcome == PENDING else utcnow(),
     )
@@ -188,6 +195,12 @@ async def audited_write(
     return result
 
 
+# Built once (every write completes its entry; building a statement cost more than running it).
+_COMPLETE = update(AuditEntry).where(AuditEntry.id == bindparam("entry_id")).values(
+    outcome=bindparam("new_outcome"), message=bindparam("new_message"), completed_at=bindparam("new_completed_at"))
+_COMPLETE_AFTER = _COMPLETE.values(after_json=bindparam("new_after"))
+
+
 async def complete(
     sessions: async_sessionmaker[AsyncSession],
     entry_id: int,
@@ -203,14 +216,16 @@ async def complete(
     consoles settling one entry do not both). Whether the entry was changed."""
     if outcome not in OUTCOMES or outcome == PENDING:
         raise ValueError(f"an entry is completed with an outcome of {OUTCOMES} but pending, not {outcome!r}")
-    values: dict[str, Any] = {"outcome": outcome, "message": message, "completed_at": utcnow()}
+    values: dict[str, Any] = {"entry_id": entry_id, "new_outcome": outcome, "new_message": message,
+                              "new_completed_at": utcnow()}  # fmt: skip
+    stmt = _COMPLETE
     if with_after:
-        values["after_yaml"] = to_yaml(after)
-    stmt = update(AuditEntry).where(AuditEntry.id == entry_id).values(**values)
+        values["new_after"] = kept(after)
+        stmt = _COMPLETE_AFTER
     if only_from:
         stmt = stmt.where(AuditEntry.outcome.in_(only_from))
     async with autocommit(sessions) as session:
-        changed = (await session.execute(stmt)).rowcount  # type: ignore[attr-defined]
+        changed = (await session.execute(stmt, values)).rowcount  # type: ignore[attr-defined]
         await session.commit()
     return bool(changed)
 

@@ -266,6 +266,9 @@ class ClusterCache:
             return list(self._policies.get(namespace, {}).values())
         return [p for bucket in self._policies.values() for p in bucket.values()]
 
+    def policy_count(self) -> int:
+        return sum(len(bucket) for bucket in self._policies.values())
+
     def network_policy(self, namespace: str, name: str) -> NetworkPolicy | None:
         return self._policies.get(namespace, {}).get(name)
 
@@ -313,7 +316,9 @@ class ClusterCache:
         Terway's DaemonSets, the nodes and the policy count; recomputed only after one of them
         changed. Nodes the console may not read make per-node enforcement unknown, not an error."""
         kinds = [k for k in ENFORCEMENT_KINDS if k in self._of_kind]
-        key = tuple(self._kind_versions[k] for k in kinds)
+        # of the policies only their number counts: an edited policy (every write) keeps the answer
+        count = self.policy_count()
+        key = (*(self._kind_versions[k] for k in kinds if k != "networkpolicies"), count)
         if self._enforcement is not None and self._enforcement[0] == key:
             return self._enforcement[1]
         forbidden = self.unreadable()
@@ -327,7 +332,7 @@ class ClusterCache:
             self.terway_config(),
             daemonsets,
             nodes,
-            len(self.network_policies()),
+            count,
             config_readable="configmaps" not in forbidden,
         )
         found = replace(found, in_cluster_ranges=self._ranges())

@@ -10,11 +10,10 @@ may hold none.
 from __future__ import annotations
 
 import ipaddress
-import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from app.policies.documents import Pod, classify
 from app.policies.model import NetworkPolicy
@@ -148,8 +147,8 @@ def lint(
         )
     if cp.ingress is not None and pods_known:
         found += _load_balancers(cp, selected, services)
-    refs = _policy_refs(world)
-    count = len(refs) + (cp.ref not in refs)
+    stored = any(other.name == cp.name for other in world.by_namespace.get(cp.namespace, ()))
+    count = len(world.policies) + (not stored)
     if count > RECOMMENDED_MAX_POLICIES:
         found.append(
             Lint(
@@ -395,35 +394,25 @@ class _Addresses:
         return self.nets[first] if first < len(self.nets) else None
 
 
-# World → (its policies, their refs): every policy's lint counts the cluster's policies.
-_refs: weakref.WeakKeyDictionary[World, tuple[list[CompiledPolicy], int, frozenset[str]]] = weakref.WeakKeyDictionary()
-
-
-def _policy_refs(world: World) -> frozenset[str]:
-    hit = _refs.get(world)
-    if hit is None or hit[0] is not world.policies or hit[1] != len(world.policies):
-        hit = _refs[world] = (world.policies, len(world.policies), frozenset(c.ref for c in world.policies))
-    return hit[2]
-
-
 def _between(values: list[int], net: IPNetwork) -> tuple[int, int]:
     """The slice of the sorted ``values`` that ``net`` holds."""
     return bisect_left(values, int(net.network_address)), bisect_right(values, int(net.broadcast_address))
 
 
-# World → (the ranges and the Services' addresses it was indexed with, the index): the list page
-# lints every policy of a namespace against one World.
-_indexed: weakref.WeakKeyDictionary[World, tuple[tuple[Any, ...], _Addresses]] = weakref.WeakKeyDictionary()
+# In each World's ``pod_memo`` (shared by Worlds with other policies and the same pods): the ranges
+# and the Services' addresses the index was built with, and the index. The list page lints every
+# policy of a namespace against one World; an edited policy makes a new World with the same pods.
+_ADDRESSES = "lint.addresses"
 
 
 def _addresses(world: World, ranges: tuple[str, ...], service_ips: tuple[str, ...]) -> _Addresses:
     key = (ranges, service_ips)
-    hit = _indexed.get(world)
+    hit = world.pod_memo.get(_ADDRESSES)
     if hit is None or hit[0] != key:
         pod_ips = [p.pod_ip for p in world.pods.values() if p.pod_ip]
         hit = (key, _Addresses(_networks(ranges) + _networks(pod_ips + [ip for ip in service_ips if ip != "None"])))
-        _indexed[world] = hit
-    return hit[1]
+        world.pod_memo[_ADDRESSES] = hit
+    return cast(_Addresses, hit[1])
 
 
 def _excepted(block: IPBlockMatcher, net: IPNetwork) -> bool:

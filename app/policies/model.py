@@ -198,6 +198,23 @@ def effective_policy_types(spec: NetworkPolicySpec) -> list[str]:
     return types
 
 
+def defaulted(policy: NetworkPolicy) -> NetworkPolicy:
+    """``apply_defaults(policy)`` for a reader that changes nothing: ``policy`` itself when it
+    holds every default already (a policy as the API server stores it), not a deep copy of it."""
+    spec = policy.spec
+    complete = (
+        bool(spec.policy_types)
+        and "pod_selector" in spec.model_fields_set
+        and all(
+            port.protocol is not None
+            for rules in (spec.ingress or [], spec.egress or [])
+            for rule in rules
+            for port in rule.ports or []
+        )
+    )
+    return policy if complete else apply_defaults(policy)
+
+
 def apply_defaults(policy: NetworkPolicy) -> NetworkPolicy:
     """A copy with the API server's defaults (pkg/apis/networking/v1/defaults.go):
     each port's protocol is TCP when unset; policyTypes is [Ingress], plus Egress when

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Hashable
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 from weakref import WeakKeyDictionary
 
@@ -103,6 +104,30 @@ def namespace_rows(cluster: Cluster, namespace: str) -> tuple[Hashable, list[Pol
     return found
 
 
+# The rows as last shown for each namespace, filter and order, with the second they were aged at:
+# under load most requests of a second find them (the ages are whole seconds, as kubectl's).
+_arranged: WeakKeyDictionary[ClusterCache, dict[Hashable, tuple[Hashable, datetime, list[PolicyRow]]]] = (
+    WeakKeyDictionary()
+)
+
+
+def arranged_rows(
+    cluster: Cluster, namespace: str, name_filter: str, sort: str, descending: bool
+) -> tuple[Hashable, list[PolicyRow]]:
+    """``arrange_rows`` of ``namespace_rows`` now, with the rows' key."""
+    key, built = namespace_rows(cluster, namespace)
+    now = datetime.now(UTC).replace(microsecond=0)
+    held = _arranged.setdefault(cluster.cache, {})
+    chosen = (namespace, name_filter, sort, descending)
+    found = held.get(chosen)
+    if found is None or found[0] != key or found[1] != now:
+        if len(held) >= ROWS_MEMO:
+            held.clear()
+        found = held[chosen] = (key, now, arrange_rows(built, now=now, name_filter=name_filter, sort=sort,
+                                                      descending=descending))  # fmt: skip
+    return key, found[2]
+
+
 def list_context(
     request: Request, cluster: Cluster, read_only: object, namespace: str = ""
 ) -> dict[str, object]:
@@ -115,9 +140,8 @@ def list_context(
     sort = sort if sort in SORT_KEYS else "name"
     descending = q.get("dir") == "desc"
     name_filter = q.get("q", "")
-    key, built = namespace_rows(cluster, namespace)
-    rows = arrange_rows(built, name_filter=name_filter, sort=sort, descending=descending)
-    total = len(cluster.cache.network_policies())
+    key, rows = arranged_rows(cluster, namespace, name_filter, sort, descending)
+    total = cluster.cache.policy_count()
     return {
         "notice": notice(request, DONE),
         "cluster": cluster.name,

@@ -16,7 +16,6 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
-import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -262,9 +261,10 @@ async def restore(
         entry = await audit.get_entry(db, entry_id)
     if (entry.cluster, entry.namespace, entry.name, entry.kind) != (cluster.name, namespace, name, "NetworkPolicy"):
         raise NotFound(f"audit entry {entry_id} is not a version of {namespace}/{name}")
-    if entry.outcome != "success" or not entry.after_yaml:
+    stored = entry.after_object if entry.outcome == "success" else None
+    if not stored:
         raise NotFound(f"audit entry {entry_id} holds no version to restore")
-    data = NetworkPolicy.from_dict(yaml.safe_load(entry.after_yaml)).to_dict()
+    data = NetworkPolicy.from_dict(stored).to_dict()
     live = cluster.cache.network_policy(namespace, name)
     # The server's bookkeeping of that version goes; an update starts from the live version.
     for key in SERVER_FILLED:

@@ -139,7 +139,7 @@ async def policy_history(request: Request, cluster: str, namespace: str, name: s
             "entry": e,
             "diff": audit.entry_diff(e),
             "outcome": audit.outcome_text(e.outcome),
-            "restorable": e.outcome == "success" and bool(e.after_yaml),
+            "restorable": e.outcome == "success" and bool(e.after_json or e.stored_after_yaml),
         }
         for e in entries
     ]

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from sqlalchemy import BigInteger, column, exists, literal, select, table, update
+from sqlalchemy import BigInteger, bindparam, column, exists, literal, select, table, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -443,12 +443,15 @@ async def is_approved(session: AsyncSession, cluster: str, team: str) -> bool:
 
 async def approved_application(session: AsyncSession, cluster: str, team: str) -> WhitelistApplication | None:
     """The team's Approved application for ``cluster`` (at most one), or None."""
-    return (await session.execute(
-        select(WhitelistApplication).where(
-            WhitelistApplication.cluster == cluster, WhitelistApplication.team == team,
-            WhitelistApplication.status == APPROVED,
-        ).order_by(WhitelistApplication.id).limit(1)
-    )).scalar_one_or_none()
+    return (await session.execute(_APPROVED, {"cluster": cluster, "team": team})).scalar_one_or_none()
+
+
+# The gate's statements, built once (asked on every page and write; building one cost more than
+# running it).
+_APPROVED = select(WhitelistApplication).where(
+    WhitelistApplication.cluster == bindparam("cluster"), WhitelistApplication.team == bindparam("team"),
+    WhitelistApplication.status == APPROVED,
+).order_by(WhitelistApplication.id).limit(1)
 
 
 async def require_console_write(session: AsyncSession, cluster: str, user: Principal, namespace: str = "") -> None:
@@ -475,10 +478,12 @@ _settings = table("console_settings", column("key"), column("value"))
 API_GATED_KEY = "whitelist.api_gated"
 
 
+_API_GATED = select(_settings.c.value).where(_settings.c.key == API_GATED_KEY)
+
+
 async def api_gated(session: AsyncSession) -> bool:
     """Whether REST API writes are gated by the whitelist too (default: no)."""
-    value = (await session.execute(
-        select(_settings.c.value).where(_settings.c.key == API_GATED_KEY))).scalar_one_or_none()
+    value = (await session.execute(_API_GATED)).scalar_one_or_none()
     return value == "true"
 
 
