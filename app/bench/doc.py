@@ -50,8 +50,9 @@ def write(path: Path, reports: list[Report], grown: list[Growth], command: str) 
     """Write the Markdown at ``path`` and the plot beside it (same name, .png); the plot's path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     png = path.with_suffix(".png")
+    host = machine()  # before the plot is written: the commit line must not count this run's own files
     plot(png, reports, grown)
-    path.write_text(markdown(reports, grown, command, png.name, machine()))
+    path.write_text(markdown(reports, grown, command, png.name, host))
     return png
 
 
