@@ -61,6 +61,10 @@ def _end(given: str | PodEnd | IPEnd | ServiceEnd) -> End:
 
 @router.post(
     "/clusters/{cluster}/connectivity",
+    # not "connectivity": that names the page, and url_for takes the first route of a name (the
+    # API's routes come first); the operationId stays as it was
+    name="api-connectivity",
+    operation_id="connectivity_api_v1_clusters__cluster__connectivity_post",
     response_model=ConnectivityResult,
     summary="May one endpoint (a pod, an IP address) connect to another (a pod, a Service, an IP address), and why",
 )

@@ -5,8 +5,12 @@ console's), with the current entry marked; the Clusters page and the menu speak 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from app.config import Settings
+from app.main import create_app
 from tests.accounts.conftest import ConsoleFactory, login, make_console  # noqa: F401 - fixtures
 
 NAV = re.compile(r'<nav class="sidenav"[^>]*>(.*?)</nav>', re.S)
@@ -53,9 +57,10 @@ async def test_every_page_has_the_menu_with_the_chosen_cluster_and_the_console(a
         html = (await client.get(path)).text
         links = {text: href for text, href, _ in menu(html)}
         assert current(html) == [entry], path
-        assert links["Network Policies"].endswith("/clusters/sandbox/networkpolicies")
-        assert links["Workloads"].endswith("/clusters/sandbox/workloads")
-        assert links["Connectivity"].endswith("/clusters/sandbox/connectivity")
+        # the whole path: the REST API's /api/v1/clusters/sandbox/connectivity ends the same way
+        assert urlsplit(links["Network Policies"]).path == "/clusters/sandbox/networkpolicies"
+        assert urlsplit(links["Workloads"]).path == "/clusters/sandbox/workloads"
+        assert urlsplit(links["Connectivity"]).path == "/clusters/sandbox/connectivity"
         assert links["Whitelist"].endswith("/whitelist?cluster=sandbox"), "the Quota Center, for this cluster"
         assert links["Audit log"].endswith("/audit?cluster=sandbox")
         assert links["Clusters"].endswith("/")
@@ -122,3 +127,24 @@ async def test_an_address_that_is_no_page_gets_the_error_page_with_the_menu(admi
     assert "<h1>未找到</h1>" in chinese.text and "该地址没有页面。" in chinese.text
     api = await client.get("/api/v1/nope")  # the REST API keeps its problem details
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+def test_each_route_name_names_one_route(tmp_path: Path) -> None:
+    """``url_for(name)`` takes the first route of that name, and the REST API's routes are matched
+    first: a page sharing a name with an API route would link to the API (the menu's Connectivity
+    once led to POST-only /api/v1/clusters/{cluster}/connectivity)."""
+    app = create_app(Settings(data_dir=tmp_path))
+    paths: dict[str, list[str]] = {}
+
+    def walk(routes: list[Any], prefix: str = "") -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(inner.routes, prefix + (inner.prefix or ""))
+            elif getattr(route, "name", None):
+                paths.setdefault(route.name, []).append(prefix + getattr(route, "path", ""))
+
+    walk(app.routes)
+    assert "connectivity" in paths and "networkpolicies" in paths
+    assert {name: found for name, found in paths.items() if len(found) > 1} == {}
+
