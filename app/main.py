@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="netpol-console", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.include_router(rest_api.build_router())  # /api/v1 routes, matched first (app/api/__init__.py)
     app.include_router(health.router)
     app.include_router(metrics_page.router)
     app.include_router(accounts.router)
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account.router)
     app.add_exception_handler(DomainError, domain_error_page)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error_page)  # type: ignore[arg-type]
-    rest_api.install(app)  # /api/v1 routes (matched first); problem details for /api paths
+    rest_api.install(app)  # problem details for /api paths (around the pages' handlers); /docs, /redoc
     app.add_middleware(AuthMiddleware)
     app.add_middleware(BodyLimits)  # body limits before sign-in is decided, before any body is read
     security_headers.install(app)  # outside every middleware, so errors carry the headers too

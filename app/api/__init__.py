@@ -1,7 +1,8 @@
 """The REST API for other portals: JSON routes under /api/v1 over the same services as the pages.
 
-``install(app)`` adds the routes (ahead of the pages'), the problem-details error handlers (scoped
-to /api paths) and the documentation pages /docs and /redoc (app/api/docs.py).
+``build_router()`` holds the routes (the app includes it ahead of the pages'); ``install(app)`` adds
+the problem-details error handlers (scoped to /api paths) and the documentation pages /docs and
+/redoc (app/api/docs.py).
 Every route documents its errors (400, 401, 403, 404, 409, 413, 422, 429, 503) in the OpenAPI document.
 """
 
@@ -37,14 +38,9 @@ def build_router() -> APIRouter:
 
 
 def install(app: FastAPI) -> None:
-    """The API's routes, tried first (its callers are machines, many requests each; a page's path
-    skips them with one comparison, see ``_Prefixed``); problem details for /api paths, which
-    wrap the handlers installed before: call it after the pages' error handlers are added."""
-    app.router.routes.insert(0, app.router.routes.pop(_included(app, build_router())))
+    """Problem details for /api paths, which wrap the handlers installed before (call it after the
+    pages' error handlers are added), and the docs pages. The routes are ``build_router()``'s,
+    included by the app ahead of the pages' (its callers are machines, many requests each; a
+    page's path skips them with one comparison, see ``_Prefixed``)."""
     problems.install(app)
     docs.install(app)
-
-
-def _included(app: FastAPI, router: APIRouter) -> int:
-    app.include_router(router)
-    return len(app.router.routes) - 1
